@@ -1,0 +1,3 @@
+"""leds: Law Enforcement Data Service (synthetic data only)."""
+
+__version__ = "0.1.0"

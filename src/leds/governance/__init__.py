@@ -1,0 +1,1 @@
+"""Governance: purposes, policy, the audit log (and later retention, rights, quality, misuse)."""

@@ -1,0 +1,1 @@
+"""The POLE model: entities, identifiers with validation, code lists, source records."""

@@ -1,0 +1,353 @@
+"""The Store base class: the shared workflow in final methods, backends implement few hooks.
+
+Only :mod:`leds.service` (and governance) may hold a Store: it is the store of personal data.
+Writes happen inside :meth:`Store.transaction`, so that a service operation's effect and its
+audit event commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, final
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, func, insert, make_url, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from leds.errors import StoreError
+from leds.governance.audit import AuditEntry, AuditEvent
+from leds.model.codes import SourceSystem
+from leds.model.records import ImportSummary, Rejection, SourceRecord
+from leds.store.schema import PERSON_COLUMNS, audit_events, imports, records, rejections
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD_REVISION = "0001"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    updated_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record as kept in the store, with its provenance."""
+
+    id: int
+    source: str
+    kind: str
+    source_record_id: str
+    subject_id: str | None
+    payload: dict[str, Any]
+    person: dict[str, Any]
+    file: str
+    line: int
+    import_id: int
+    imported_at: datetime
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Store(ABC):
+    """A store of source records, imports, rejections and audit events."""
+
+    backend: str = "abstract"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine = self._create_engine(url)
+            self.migrate()
+        except SQLAlchemyError as exc:
+            where = make_url(url).render_as_string(hide_password=True)
+            raise StoreError(
+                f"cannot open the {self.backend} store at {where}: {getattr(exc, 'orig', exc)}",
+                hint="check that the database is reachable and the user may create tables",
+            ) from exc
+
+    # ---- backend hooks -------------------------------------------------------------------
+    @abstractmethod
+    def _create_engine(self, url: str) -> Engine:
+        """Create the SQLAlchemy engine, with the backend's durability settings."""
+
+    @property
+    def display_url(self) -> str:
+        """The URL without a password, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # ---- life cycle ----------------------------------------------------------------------
+    @final
+    def migrate(self) -> None:
+        """Bring the schema to the head revision (Alembic, in-process)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    @final
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @final
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A transaction: everything done with the connection commits together, or nothing."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # ---- imports -------------------------------------------------------------------------
+    @final
+    def begin_import(self, conn: Connection, source: SourceSystem, path: str, actor: str) -> int:
+        row = conn.execute(
+            insert(imports).returning(imports.c.id),
+            {
+                "source": source.value,
+                "path": path,
+                "actor_id": actor,
+                "started_at": datetime.now(UTC),
+                "status": "running",
+            },
+        ).one()
+        return int(row.id)
+
+    @final
+    def finish_import(self, conn: Connection, summary: ImportSummary) -> None:
+        conn.execute(
+            update(imports)
+            .where(imports.c.id == summary.import_id)
+            .values(
+                finished_at=datetime.now(UTC),
+                status=summary.status,
+                read=summary.read,
+                inserted=summary.inserted,
+                updated=summary.updated,
+                unchanged=summary.unchanged,
+                rejected=summary.rejected,
+                by_kind=json.dumps(summary.by_kind, sort_keys=True),
+                message=summary.message,
+            )
+        )
+
+    @final
+    def write_records(
+        self, conn: Connection, import_id: int, batch: Sequence[SourceRecord]
+    ) -> WriteCounts:
+        """Insert new records, update changed ones, skip unchanged ones (by content hash)."""
+        if not batch:
+            return WriteCounts()
+        now = datetime.now(UTC)
+        existing: dict[tuple[str, str], tuple[int, str]] = {}
+        by_source: dict[str, list[str]] = {}
+        for rec in batch:
+            by_source.setdefault(rec.source.value, []).append(rec.source_record_id)
+        for source, ids in by_source.items():
+            rows = conn.execute(
+                select(
+                    records.c.id, records.c.kind, records.c.source_record_id, records.c.content_hash
+                ).where(records.c.source == source, records.c.source_record_id.in_(ids))
+            )
+            for row in rows:
+                existing[(row.kind, row.source_record_id)] = (row.id, row.content_hash)
+        new_rows: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        unchanged = 0
+        for rec in batch:
+            body, digest = rec.canonical()
+            found = existing.get((rec.kind.value, rec.source_record_id))
+            if found is not None and found[1] == digest:
+                unchanged += 1
+                continue
+            values = self._record_row(rec, body, digest, import_id, now)
+            if found is None:
+                new_rows.append(values)
+            else:
+                values["_id"] = found[0]
+                changed.append(values)
+        if new_rows:
+            conn.execute(insert(records), new_rows)
+        if changed:
+            self._update_records(conn, changed)
+        return WriteCounts(
+            inserted=len(new_rows),
+            updated=len(changed),
+            unchanged=unchanged,
+            updated_ids=tuple(int(r["_id"]) for r in changed),
+        )
+
+    @staticmethod
+    def _record_row(
+        rec: SourceRecord, body: str, digest: str, import_id: int, now: datetime
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "source": rec.source.value,
+            "kind": rec.kind.value,
+            "source_record_id": rec.source_record_id,
+            "subject_id": rec.subject_id,
+            "payload": body,
+            "content_hash": digest,
+            "import_id": import_id,
+            "file": rec.provenance.file,
+            "line": rec.provenance.line,
+            "imported_at": now,
+            "truth_person_id": rec.truth_person_id,
+        }
+        person = rec.person
+        for column in PERSON_COLUMNS:
+            row[column] = getattr(person, column) if person is not None else None
+        return row
+
+    @staticmethod
+    def _update_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
+        from sqlalchemy import bindparam
+
+        columns = [c for c in rows[0] if c not in ("_id", "source", "kind", "source_record_id")]
+        stmt = (
+            update(records)
+            .where(records.c.id == bindparam("_id"))
+            .values({c: bindparam(c) for c in columns})
+        )
+        conn.execute(stmt, rows)
+
+    @final
+    def write_rejections(
+        self, conn: Connection, import_id: int, batch: Sequence[Rejection]
+    ) -> None:
+        if batch:
+            conn.execute(
+                insert(rejections),
+                [
+                    {
+                        "import_id": import_id,
+                        "source": r.source.value,
+                        "file": r.file,
+                        "line": r.line,
+                        "field": r.field,
+                        "reason": r.reason,
+                        "raw": r.raw,
+                    }
+                    for r in batch
+                ],
+            )
+
+    # ---- audit ---------------------------------------------------------------------------
+    @final
+    def append_audit(self, conn: Connection, event: AuditEvent) -> int:
+        """Append one audit event inside the caller's transaction; return its sequence."""
+        row = conn.execute(insert(audit_events).returning(audit_events.c.seq), event.row()).one()
+        return int(row.seq)
+
+    @final
+    def audit_entries(self, after: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(audit_events)
+                .where(audit_events.c.seq > after)
+                .order_by(audit_events.c.seq)
+                .limit(limit)
+            )
+            return [AuditEntry.from_row(r) for r in rows]
+
+    # ---- reads ---------------------------------------------------------------------------
+    @final
+    def list_imports(self, limit: int = 100) -> list[ImportSummary]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(imports).order_by(imports.c.id.desc()).limit(limit))
+            return [
+                ImportSummary(
+                    import_id=r.id,
+                    source=SourceSystem(r.source),
+                    path=r.path,
+                    read=r.read,
+                    inserted=r.inserted,
+                    updated=r.updated,
+                    unchanged=r.unchanged,
+                    rejected=r.rejected,
+                    by_kind=json.loads(r.by_kind),
+                    status=r.status,
+                    message=r.message,
+                    started_at=_iso(r.started_at),
+                    finished_at=_iso(r.finished_at),
+                )
+                for r in rows
+            ]
+
+    @final
+    def record_counts(self) -> dict[tuple[str, str], int]:
+        """Number of stored records per (source, kind)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(records.c.source, records.c.kind, func.count()).group_by(
+                    records.c.source, records.c.kind
+                )
+            )
+            return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    @final
+    def get_record(self, source: str, kind: str, source_record_id: str) -> StoredRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(records).where(
+                    records.c.source == source,
+                    records.c.kind == kind,
+                    records.c.source_record_id == source_record_id,
+                )
+            ).one_or_none()
+        return None if row is None else _stored(row)
+
+    @final
+    def rejections_of(self, import_id: int, limit: int = 100, offset: int = 0) -> list[Rejection]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(rejections)
+                .where(rejections.c.import_id == import_id)
+                .order_by(rejections.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            return [
+                Rejection(SourceSystem(r.source), r.file, r.line, r.field, r.reason, r.raw)
+                for r in rows
+            ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    stamp = _utc(value)
+    return stamp.isoformat() if stamp else None
+
+
+def _stored(row: Any) -> StoredRecord:
+    person: dict[str, Any] = {}
+    for column in PERSON_COLUMNS:
+        value = getattr(row, column)
+        if value is not None:
+            person[column] = value.isoformat() if isinstance(value, date) else value
+    imported_at = _utc(row.imported_at)
+    assert imported_at is not None
+    return StoredRecord(
+        id=row.id,
+        source=row.source,
+        kind=row.kind,
+        source_record_id=row.source_record_id,
+        subject_id=row.subject_id,
+        payload=json.loads(row.payload),
+        person=person,
+        file=row.file,
+        line=row.line,
+        import_id=row.import_id,
+        imported_at=imported_at,
+    )
