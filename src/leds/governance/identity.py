@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from leds.errors import PurposeRequired
+from leds.errors import AccessDenied, PurposeRequired
 from leds.model.codes import CASE_REQUIRED, Purpose
 
 MIN_JUSTIFICATION_WORDS = 3
@@ -38,10 +38,10 @@ class Actor:
 
     def __post_init__(self) -> None:
         if not self.user_id.strip():
-            raise PurposeRequired("an actor needs a user id")
+            raise AccessDenied("an actor needs a user id")
         if self.role not in Role.__members__.values():
             valid = ", ".join(r.value for r in Role)
-            raise PurposeRequired(f"unknown role {self.role!r}", hint=f"one of: {valid}")
+            raise AccessDenied(f"unknown role {self.role!r}", hint=f"one of: {valid}")
 
 
 @dataclass(frozen=True, slots=True)

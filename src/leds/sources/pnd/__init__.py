@@ -1,0 +1,5 @@
+"""PND (intelligence and custody): JSON Lines, see docs/extracts.md."""
+
+from leds.sources.pnd.parser import PndSource
+
+__all__ = ["PndSource"]

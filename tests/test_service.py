@@ -1,0 +1,145 @@
+"""The one door: purpose, policy, audit in the same transaction, fail closed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from leds.errors import AccessDenied, AuditFailure, ExtractError, NotFound, PurposeRequired
+from leds.governance.identity import Actor, PurposeStatement
+from leds.service import Service
+from leds.store import Store
+
+STEWARD = Actor("steward1", "data-steward", "LEDS")
+CONSTABLE = Actor("pc123", "constable", "WYP")
+ADMIN = PurposeStatement.of("admin-process", "loading the monthly criminal records extract")
+
+PNC_LINES = [
+    "H|PNC|1|2026-11-26T12:00:00Z|1",
+    "NOM|2001/0171310W||SMITH|ANNA MARIA|F|04031985|LEEDS|W1|165|SLIM||GBR|",
+    "NOM|2011/0275516Q||KHAN|MOHAMMED|M|00031990|BRADFORD|A2|180|MEDIUM||GBR|",
+    "NOM|2008/0056560X||JONES|PETER|M|01011970|YORK||175|||GBR|",
+    "ARR|2001/0171310W|AR000000001|02022020|WYP|Theft",
+    "T|4",
+]
+
+
+@pytest.fixture
+def pnc_file(tmp_path: Path) -> Path:
+    path = tmp_path / "pnc-00001.txt"
+    path.write_text("\n".join(PNC_LINES) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def service(store: Store) -> Service:
+    return Service(store)
+
+
+def test_import_is_a_collection_recorded_with_its_effect(
+    service: Service, store: Store, pnc_file: Path
+) -> None:
+    result = service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
+    summary = result.value
+    assert (summary.read, summary.inserted, summary.rejected) == (4, 3, 1)
+    assert summary.status == "complete"
+    assert summary.by_kind == {"person": 2, "arrest": 1}
+    entries = store.audit_entries()
+    assert entries[-1].seq == result.audit_seq
+    assert {e.kind for e in entries} == {"collection"}
+    assert all(e.subjects == [f"import/{summary.import_id}"] for e in entries)
+    assert entries[-1].outcome["inserted"] == 3
+    assert entries[-1].purpose == "admin-process"
+    assert entries[-1].actor_id == "steward1"
+    rejected = service.list_rejections(STEWARD, ADMIN, summary.import_id).value
+    assert [(r.line, r.field) for r in rejected] == [(4, "pnc_id")]
+
+
+def test_reimporting_the_same_extract_adds_nothing(
+    service: Service, store: Store, pnc_file: Path
+) -> None:
+    service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
+    again = service.import_source(STEWARD, ADMIN, "pnc", pnc_file).value
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    assert store.record_counts() == {("pnc", "person"): 2, ("pnc", "arrest"): 1}
+
+
+def test_read_record_returns_provenance_and_its_audit_sequence(
+    service: Service, store: Store, pnc_file: Path
+) -> None:
+    service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
+    result = service.read_record(STEWARD, ADMIN, "pnc", "person", "2001/0171310W")
+    assert result.value.line == 2
+    assert result.value.person["surname"] == "SMITH"
+    last = store.audit_entries()[-1]
+    assert last.seq == result.audit_seq
+    assert (last.kind, last.operation) == ("consultation", "read_record")
+    assert last.subjects == [f"record/{result.value.id}"]
+    with pytest.raises(NotFound):
+        service.read_record(STEWARD, ADMIN, "pnc", "person", "2011/0000001A")
+
+
+def test_unauthorised_actor_is_refused_and_the_refusal_recorded(
+    service: Service, store: Store, pnc_file: Path
+) -> None:
+    stop = PurposeStatement.of("stop", "vehicle stopped on the A64 tonight")
+    with pytest.raises(AccessDenied, match="constable"):
+        service.import_source(CONSTABLE, stop, "pnc", pnc_file)
+    assert store.record_counts() == {}
+    last = store.audit_entries()[-1]
+    assert last.decision == "deny:default-deny"
+    assert last.actor_id == "pc123"
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "case", "message"),
+    [
+        (None, "loading the monthly extract", None, "purpose code is required"),
+        ("personal", "just curious about my neighbour", None, "unknown purpose"),
+        ("admin-process", "load", None, "justification"),
+        ("crime", "investigating a burglary series", None, "case or incident reference"),
+    ],
+)
+def test_purpose_is_refused_without_code_reason_or_case(
+    code: str | None, reason: str, case: str | None, message: str
+) -> None:
+    with pytest.raises(PurposeRequired, match=message):
+        PurposeStatement.of(code, reason, case)
+
+
+def test_audit_failure_refuses_the_read(service: Service, store: Store, pnc_file: Path) -> None:
+    service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
+    with store.transaction() as conn:
+        conn.execute(text("ALTER TABLE audit_events RENAME TO audit_events_gone"))
+    with pytest.raises(AuditFailure, match="could not be recorded"):
+        service.read_record(STEWARD, ADMIN, "pnc", "person", "2001/0171310W")
+
+
+def test_audit_failure_rolls_back_the_import(
+    service: Service, store: Store, pnc_file: Path
+) -> None:
+    with store.transaction() as conn:
+        conn.execute(text("ALTER TABLE audit_events RENAME TO audit_events_gone"))
+    with pytest.raises(AuditFailure):
+        service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
+    assert store.record_counts() == {}
+
+
+def test_a_missing_extract_is_a_clear_error(service: Service, tmp_path: Path) -> None:
+    with pytest.raises(ExtractError):
+        service.import_source(STEWARD, ADMIN, "pnc", tmp_path / "nowhere")
+
+
+def test_unknown_source_name_lists_the_valid_ones(service: Service, pnc_file: Path) -> None:
+    with pytest.raises(ExtractError, match="pnc"):
+        service.import_source(STEWARD, ADMIN, "interpol", pnc_file)
+
+
+def test_only_auditors_read_the_audit_log(service: Service) -> None:
+    oversight = PurposeStatement.of("oversight", "monthly access review by IOPC")
+    with pytest.raises(AccessDenied):
+        service.audit_log(STEWARD, oversight)
+    result = service.audit_log(Actor("aud1", "auditor", "IOPC"), oversight)
+    assert result.value[-1].decision == "deny:default-deny"
