@@ -1,5 +1,66 @@
 """The audit log (DPA 2018 s.62): typed events, and the tamper-evident log built on them."""
 
 from leds.governance.audit.events import AuditEntry, AuditEvent
+from leds.governance.audit.merkle import (
+    EMPTY_ROOT,
+    Frontier,
+    MerkleError,
+    ProofError,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    root_from_leaf_hashes,
+    verify_consistency,
+    verify_inclusion,
+)
+from leds.governance.audit.notes import (
+    Checkpoint,
+    NoteError,
+    NoteSigner,
+    NoteVerifier,
+    OpenedNote,
+    open_checkpoint,
+    open_note,
+    parse_checkpoint,
+    sign_note,
+)
+from leds.governance.audit.witness import (
+    CosignatureVerifier,
+    CosignedCheckpoint,
+    Witness,
+    WitnessError,
+    WitnessRefusal,
+    verify_cosignature,
+)
 
-__all__ = ["AuditEntry", "AuditEvent"]
+__all__ = [
+    "EMPTY_ROOT",
+    "AuditEntry",
+    "AuditEvent",
+    "Checkpoint",
+    "CosignatureVerifier",
+    "CosignedCheckpoint",
+    "Frontier",
+    "MerkleError",
+    "NoteError",
+    "NoteSigner",
+    "NoteVerifier",
+    "OpenedNote",
+    "ProofError",
+    "Witness",
+    "WitnessError",
+    "WitnessRefusal",
+    "consistency_proof",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
+    "open_checkpoint",
+    "open_note",
+    "parse_checkpoint",
+    "root_from_leaf_hashes",
+    "sign_note",
+    "verify_consistency",
+    "verify_cosignature",
+    "verify_inclusion",
+]
