@@ -30,9 +30,7 @@ import json, sys
 from pathlib import Path
 from leds.governance.identity import Actor, PurposeStatement
 from leds.service import Service
-from leds.store import open_store
-store = open_store(sys.argv[2])
-service = Service(store)
+service = Service.open(Path(sys.argv[2]))
 actor = Actor("bench", "data-steward", "LEDS")
 purpose = PurposeStatement.of("admin-process", "benchmark of the import path")
 totals = {"read": 0, "inserted": 0, "rejected": 0}

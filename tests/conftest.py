@@ -16,6 +16,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from leds.governance.audit.log import AuditLog
+from leds.governance.audit.notes import NoteSigner
+from leds.service import Service
 from leds.store import Store, open_store
 
 PG_ADMIN_URL = os.environ.get(
@@ -62,3 +65,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         handle = open_store(request.getfixturevalue("pg_url"))
     yield handle
     handle.close()
+
+
+@pytest.fixture
+def audit_log(store: Store) -> AuditLog:
+    """The audit log over the store, signed with a throwaway key."""
+    return AuditLog(store, NoteSigner.generate("test-audit-log"), checkpoint_every=10)
+
+
+@pytest.fixture
+def service(store: Store, audit_log: AuditLog) -> Service:
+    return Service(store, audit_log)

@@ -33,11 +33,6 @@ def pnc_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def service(store: Store) -> Service:
-    return Service(store)
-
-
 def test_import_is_a_collection_recorded_with_its_effect(
     service: Service, store: Store, pnc_file: Path
 ) -> None:
@@ -112,7 +107,7 @@ def test_purpose_is_refused_without_code_reason_or_case(
 def test_audit_failure_refuses_the_read(service: Service, store: Store, pnc_file: Path) -> None:
     service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
     with store.transaction() as conn:
-        conn.execute(text("ALTER TABLE audit_events RENAME TO audit_events_gone"))
+        conn.execute(text("ALTER TABLE audit_head RENAME TO audit_head_gone"))
     with pytest.raises(AuditFailure, match="could not be recorded"):
         service.read_record(STEWARD, ADMIN, "pnc", "person", "2001/0171310W")
 
@@ -121,7 +116,7 @@ def test_audit_failure_rolls_back_the_import(
     service: Service, store: Store, pnc_file: Path
 ) -> None:
     with store.transaction() as conn:
-        conn.execute(text("ALTER TABLE audit_events RENAME TO audit_events_gone"))
+        conn.execute(text("ALTER TABLE audit_head RENAME TO audit_head_gone"))
     with pytest.raises(AuditFailure):
         service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
     assert store.record_counts() == {}

@@ -30,11 +30,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from leds.config import data_dir, store_target
+from leds.config import data_dir
 from leds.errors import LedsError
 from leds.governance.identity import Actor, PurposeStatement, Role
 from leds.service import Service
-from leds.store import open_store
 
 app = typer.Typer(
     name="leds",
@@ -96,11 +95,11 @@ def _actor(user: str | None, role: str, org: str) -> Actor:
 
 @contextmanager
 def _service(data: Path | None, store: str | None) -> Iterator[Service]:
-    handle = open_store(store_target(data, store))
+    service = Service.open(data, store)
     try:
-        yield Service(handle)
+        yield service
     finally:
-        handle.close()
+        service.close()
 
 
 @contextmanager

@@ -18,14 +18,17 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from leds.config import data_dir, store_target
 from leds.errors import AccessDenied, AuditFailure, ExtractError, LedsError, NotFound
-from leds.governance.audit import AuditEntry, AuditEvent
+from leds.governance.audit.events import AuditEntry, AuditEvent
+from leds.governance.audit.keys import load_or_create_signer
+from leds.governance.audit.log import AuditLog
 from leds.governance.identity import Actor, PurposeStatement
 from leds.governance.policy import Decision, decide
 from leds.model.codes import AuditKind, SourceSystem
 from leds.model.records import ImportSummary, Rejection, SourceRecord
 from leds.sources import get_source
-from leds.store import Store, StoredRecord
+from leds.store import Store, StoredRecord, open_store
 
 T = TypeVar("T")
 
@@ -51,8 +54,27 @@ class SourceOverview:
 class Service:
     """The one door to the store of personal data."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, log: AuditLog) -> None:
         self._store = store
+        self._log = log
+
+    @classmethod
+    def open(cls, data: Path | None = None, store_url: str | None = None) -> Service:
+        """Open the store (SQLite in the data directory, or PostgreSQL) and its audit log.
+
+        The log's signing key lives in ``DATA/keys/audit-log.key`` for either backend.
+        """
+        store = open_store(store_target(data, store_url))
+        signer = load_or_create_signer(data_dir(data) / "keys" / "audit-log.key")
+        return cls(store, AuditLog(store, signer))
+
+    @property
+    def log(self) -> AuditLog:
+        """The audit log (its public, content-free parts: checkpoints and proofs)."""
+        return self._log
+
+    def close(self) -> None:
+        self._store.close()
 
     # ---- shared workflow -----------------------------------------------------------------
     def _authorise(
@@ -72,7 +94,7 @@ class Service:
             )
             try:
                 with self._store.transaction() as conn:
-                    self._store.append_audit(conn, event)
+                    self._log.append(conn, event)
             except SQLAlchemyError:
                 pass
             raise AccessDenied(decision.reason, hint="ask a data steward if you need access")
@@ -111,7 +133,7 @@ class Service:
             outcome=outcome,
         )
         with self._audited() as conn:
-            return self._store.append_audit(conn, event)
+            return self._log.append(conn, event)
 
     # ---- operations ----------------------------------------------------------------------
     def import_source(
@@ -136,7 +158,7 @@ class Service:
         allow = f"allow:{decision.rule}"
         with self._audited() as conn:
             import_id = self._store.begin_import(conn, parser.system, str(path), actor.user_id)
-            self._store.append_audit(
+            self._log.append(
                 conn,
                 AuditEvent(
                     AuditKind.COLLECTION,
@@ -160,7 +182,7 @@ class Service:
                 summary.unchanged += counts.unchanged
                 where = sorted({f"{r.provenance.file}" for r in accepted})
                 lines = [r.provenance.line for r in accepted]
-                self._store.append_audit(
+                self._log.append(
                     conn,
                     AuditEvent(
                         AuditKind.COLLECTION,
@@ -182,7 +204,7 @@ class Service:
                     ),
                 )
                 if counts.updated_ids:
-                    self._store.append_audit(
+                    self._log.append(
                         conn,
                         AuditEvent(
                             AuditKind.ALTERATION,
@@ -221,8 +243,10 @@ class Service:
             self._finish(actor, purpose, query, allow, summary)
             raise
         summary.status = "complete"
+        notes = list(parser.notices)
         if summary.rejected:
-            summary.message = f"{summary.rejected} rows rejected; see `leds rejections {import_id}`"
+            notes.append(f"{summary.rejected} rows rejected; see `leds rejections {import_id}`")
+        summary.message = "; ".join(notes) or None
         summary.audit_seq = self._finish(actor, purpose, query, allow, summary)
         return Result(summary, summary.audit_seq)
 
@@ -236,7 +260,7 @@ class Service:
     ) -> int:
         with self._audited() as conn:
             self._store.finish_import(conn, summary)
-            return self._store.append_audit(
+            return self._log.append(
                 conn,
                 AuditEvent(
                     AuditKind.COLLECTION,

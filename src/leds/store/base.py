@@ -22,13 +22,15 @@ from sqlalchemy import Connection, Engine, func, insert, make_url, select, updat
 from sqlalchemy.exc import SQLAlchemyError
 
 from leds.errors import StoreError
-from leds.governance.audit import AuditEntry, AuditEvent
+from leds.governance.audit.events import AuditEntry
 from leds.model.codes import SourceSystem
 from leds.model.records import ImportSummary, Rejection, SourceRecord
 from leds.store.schema import PERSON_COLUMNS, audit_events, imports, records, rejections
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0001"
+# Execution option marking a connection whose transactions write (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "leds_write"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +108,12 @@ class Store(ABC):
     @final
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A transaction: everything done with the connection commits together, or nothing."""
-        with self.engine.begin() as conn:
-            yield conn
+        """A write transaction: everything done with the connection commits together, or
+        nothing. Backends take their write lock up front (see :data:`WRITE_OPTION`)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
 
     # ---- imports -------------------------------------------------------------------------
     @final
@@ -244,13 +249,7 @@ class Store(ABC):
                 ],
             )
 
-    # ---- audit ---------------------------------------------------------------------------
-    @final
-    def append_audit(self, conn: Connection, event: AuditEvent) -> int:
-        """Append one audit event inside the caller's transaction; return its sequence."""
-        row = conn.execute(insert(audit_events).returning(audit_events.c.seq), event.row()).one()
-        return int(row.seq)
-
+    # ---- audit (appends go through leds.governance.audit.log.AuditLog) ----------------
     @final
     def audit_entries(self, after: int = 0, limit: int = 1000) -> list[AuditEntry]:
         with self.engine.connect() as conn:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -150,5 +151,30 @@ audit_events = Table(
     Column("recipients", Text, nullable=False, server_default=text("'[]'")),
     Column("decision", Text, nullable=False),
     Column("outcome", Text, nullable=False),
+    Column("salt", String(32), nullable=False),  # hex; keeps leaf hashes free of content
+    Column("leaf", String(64), nullable=False),  # hex RFC 9162 leaf hash of the salted record
     Index("ix_audit_actor", "actor_id", "at"),
+)
+
+# One row (id 1): the tree over audit_events as of the last append, and its signed checkpoint.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("note", Text),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+# Signed checkpoints kept every N entries or T seconds, with any witness cosignatures.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("cosignatures", Text, nullable=False, server_default=text("''")),
 )

@@ -1,12 +1,17 @@
-"""The embedded store: SQLite in WAL mode, ``synchronous=FULL`` (the audit log is in it)."""
+"""The embedded store: SQLite in WAL mode, ``synchronous=FULL`` (the audit log is in it).
+
+Write transactions start with ``BEGIN IMMEDIATE``, so concurrent writers (several processes
+appending to the audit log) queue on the database lock instead of failing on a lock upgrade;
+reads start a deferred transaction and never block writers (WAL).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
-from leds.store.base import Store
+from leds.store.base import WRITE_OPTION, Store
 
 
 class SQLiteStore(Store):
@@ -21,7 +26,14 @@ class SQLiteStore(Store):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA busy_timeout=60000")
             cursor.close()
+            # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine

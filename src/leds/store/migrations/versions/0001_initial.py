@@ -107,10 +107,34 @@ def upgrade() -> None:
         sa.Column("recipients", sa.Text, nullable=False, server_default=sa.text("'[]'")),
         sa.Column("decision", sa.Text, nullable=False),
         sa.Column("outcome", sa.Text, nullable=False),
+        sa.Column("salt", sa.String(32), nullable=False),
+        sa.Column("leaf", sa.String(64), nullable=False),
     )
     op.create_index("ix_audit_actor", "audit_events", ["actor_id", "at"])
+    head = op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("size", sa.BigInteger, nullable=False),
+        sa.Column("frontier", sa.LargeBinary, nullable=False),
+        sa.Column("root", sa.String(64), nullable=False),
+        sa.Column("note", sa.Text),
+        sa.Column("updated_at", TS),
+    )
+    # The empty tree: size 0, an empty frontier (version byte, 8-byte size), SHA-256("").
+    empty_frontier = bytes([1]) + (0).to_bytes(8, "big")
+    empty_root = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    op.bulk_insert(head, [{"id": 1, "size": 0, "frontier": empty_frontier, "root": empty_root}])
+    op.create_table(
+        "audit_checkpoints",
+        sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("root", sa.String(64), nullable=False),
+        sa.Column("note", sa.Text, nullable=False),
+        sa.Column("at", TS, nullable=False),
+        sa.Column("cosignatures", sa.Text, nullable=False, server_default=sa.text("''")),
+    )
 
 
 def downgrade() -> None:
-    for table in ("audit_events", "rejections", "records", "imports"):
+    for table in ("audit_checkpoints", "audit_head", "audit_events", "rejections", "records",
+                  "imports"):
         op.drop_table(table)

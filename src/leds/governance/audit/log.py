@@ -1,0 +1,365 @@
+"""The tamper-evident audit log over the store's ``audit_events`` table.
+
+Each appended event gets the next sequence number, a random salt and a leaf: the RFC 9162 leaf
+hash of ``SHA-256(salt || canonical record)``. Proofs therefore reveal no personal data; anyone
+holding a record and its salt can show it is in the log. The tree's frontier and a signed
+checkpoint (C2SP signed note) of the head are updated in the same transaction as every append,
+and a checkpoint is kept every ``checkpoint_every`` entries or ``checkpoint_seconds`` seconds.
+
+Appends serialise on the head row (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the
+write transaction's ``BEGIN IMMEDIATE``), so sequence numbers are contiguous whatever the
+number of writer processes, and a rolled-back transaction leaves no gap.
+
+:meth:`AuditLog.verify` recomputes everything from the rows and names the first bad entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from leds.errors import LedsError
+from leds.governance.audit.events import AuditEvent
+from leds.governance.audit.merkle import (
+    Frontier,
+    ProofError,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    verify_consistency,
+)
+from leds.governance.audit.notes import (
+    Checkpoint,
+    NoteError,
+    NoteSigner,
+    NoteVerifier,
+    open_checkpoint,
+    sign_note,
+)
+from leds.store import Store
+from leds.store.schema import audit_checkpoints, audit_events, audit_head
+
+# Columns that make up the canonical record, in this order (JSON columns as stored text).
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "operation",
+    "actor_id",
+    "actor_role",
+    "actor_org",
+    "purpose",
+    "justification",
+    "case_ref",
+    "query",
+    "subjects",
+    "recipients",
+    "decision",
+    "outcome",
+)
+VERIFY_CHUNK = 20_000
+
+
+class AuditIntegrityError(LedsError):
+    """The log does not verify: names the first bad entry or checkpoint."""
+
+    def __init__(self, message: str, *, seq: int | None = None) -> None:
+        super().__init__(message, hint="treat the log as tampered with; report to oversight")
+        self.seq = seq
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def canonical_record(seq: int, values: Any) -> bytes:
+    """The canonical bytes of an audit record (``values``: a row or a mapping of columns)."""
+    get = values.__getitem__ if isinstance(values, dict) else values._mapping.__getitem__
+    fields = [seq, _utc(get("at")).isoformat(timespec="microseconds")]
+    fields.extend(get(column) for column in CANONICAL_COLUMNS)
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def leaf_input(salt: bytes, canonical: bytes) -> bytes:
+    """The leaf's data: a salted hash of the record, so that proofs carry no content."""
+    return hashlib.sha256(salt + canonical).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    seq: int
+    leaf_index: int
+    leaf_input: bytes
+    proof: list[bytes]
+    checkpoint: str  # the signed note the proof is against
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    entries: int
+    checkpoints: int
+    root: bytes
+    head_note: str | None
+
+
+class AuditLog:
+    """Append-only, Merkle-hashed audit log with signed checkpoints."""
+
+    def __init__(
+        self,
+        store: Store,
+        signer: NoteSigner,
+        *,
+        checkpoint_every: int = 1000,
+        checkpoint_seconds: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.signer = signer
+        self.origin = signer.name
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_seconds
+
+    @property
+    def verifier(self) -> NoteVerifier:
+        return self.signer.verifier()
+
+    # ---- writing -------------------------------------------------------------------------
+    def append(self, conn: Connection, event: AuditEvent) -> int:
+        """Append one event inside the caller's transaction; return its sequence number."""
+        return self.append_many(conn, [event])[-1]
+
+    def append_many(self, conn: Connection, events: Sequence[AuditEvent]) -> list[int]:
+        """Append events in order inside the caller's transaction (group commit)."""
+        head_q = select(audit_head).where(audit_head.c.id == 1)
+        if conn.dialect.name != "sqlite":
+            head_q = head_q.with_for_update()
+        head = conn.execute(head_q).one()
+        frontier = Frontier.from_bytes(head.frontier)
+        rows: list[dict[str, Any]] = []
+        for event in events:
+            seq = frontier.size + 1
+            values = event.row()
+            salt = os.urandom(16)
+            leaf = leaf_hash(leaf_input(salt, canonical_record(seq, values)))
+            frontier.append(leaf)
+            values.update(seq=seq, salt=salt.hex(), leaf=leaf.hex())
+            rows.append(values)
+        conn.execute(insert(audit_events), rows)
+        now = datetime.now(UTC)
+        root = frontier.root()
+        note = sign_note(Checkpoint(self.origin, frontier.size, root).body(), [self.signer])
+        conn.execute(
+            update(audit_head)
+            .where(audit_head.c.id == 1)
+            .values(
+                size=frontier.size,
+                frontier=frontier.to_bytes(),
+                root=root.hex(),
+                note=note,
+                updated_at=now,
+            )
+        )
+        last = conn.execute(
+            select(audit_checkpoints.c.size, audit_checkpoints.c.at)
+            .order_by(audit_checkpoints.c.size.desc())
+            .limit(1)
+        ).one_or_none()
+        due = last is None or frontier.size - last.size >= self.checkpoint_every
+        if not due and last is not None:
+            due = (now - _utc(last.at)).total_seconds() >= self.checkpoint_seconds
+        if due:
+            conn.execute(
+                insert(audit_checkpoints),
+                {"size": frontier.size, "root": root.hex(), "note": note, "at": now},
+            )
+        return [int(r["seq"]) for r in rows]
+
+    def checkpoint_now(self) -> str:
+        """Keep the head as a checkpoint now (e.g. before a witness cosigns); return its note."""
+        with self.store.transaction() as conn:
+            head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+            if head.note is None:
+                raise LedsError("the audit log is empty: nothing to checkpoint")
+            exists = conn.execute(
+                select(audit_checkpoints.c.size).where(audit_checkpoints.c.size == head.size)
+            ).one_or_none()
+            if exists is None:
+                conn.execute(
+                    insert(audit_checkpoints),
+                    {
+                        "size": head.size,
+                        "root": head.root,
+                        "note": head.note,
+                        "at": datetime.now(UTC),
+                    },
+                )
+            return str(head.note)
+
+    def record_cosignature(self, size: int, line: str) -> None:
+        """Keep a witness's cosignature line with the checkpoint of that size."""
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                select(audit_checkpoints.c.cosignatures).where(audit_checkpoints.c.size == size)
+            ).one()
+            conn.execute(
+                update(audit_checkpoints)
+                .where(audit_checkpoints.c.size == size)
+                .values(cosignatures=row.cosignatures + line)
+            )
+
+    # ---- reading -------------------------------------------------------------------------
+    def head_note(self) -> str | None:
+        with self.store.engine.connect() as conn:
+            note = conn.execute(select(audit_head.c.note).where(audit_head.c.id == 1)).scalar()
+        return None if note is None else str(note)
+
+    def _leaves(self, conn: Connection, size: int) -> list[bytes]:
+        rows = conn.execute(
+            select(audit_events.c.leaf)
+            .where(audit_events.c.seq <= size)
+            .order_by(audit_events.c.seq)
+        )
+        return [bytes.fromhex(r.leaf) for r in rows]
+
+    def prove_inclusion(self, seq: int) -> InclusionProof:
+        """An inclusion proof of entry ``seq`` against the current signed head."""
+        with self.store.engine.connect() as conn:
+            head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+            if not 1 <= seq <= head.size:
+                raise LedsError(f"no audit entry {seq}", hint=f"entries are 1..{head.size}")
+            row = conn.execute(select(audit_events).where(audit_events.c.seq == seq)).one()
+            leaves = self._leaves(conn, head.size)
+        data = leaf_input(bytes.fromhex(row.salt), canonical_record(seq, row))
+        return InclusionProof(seq, seq - 1, data, inclusion_proof(leaves, seq - 1), head.note)
+
+    def prove_consistency(self, old_size: int) -> tuple[str, list[bytes]]:
+        """The current signed head and a consistency proof from ``old_size`` to it."""
+        with self.store.engine.connect() as conn:
+            head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+            if head.note is None:
+                raise LedsError("the audit log is empty")
+            if old_size > head.size:
+                raise LedsError(f"the log has {head.size} entries, fewer than {old_size}")
+            if old_size in (0, head.size):
+                return str(head.note), []
+            return str(head.note), consistency_proof(self._leaves(conn, head.size), old_size)
+
+    # ---- verification --------------------------------------------------------------------
+    def _rows(self, conn: Connection) -> Iterator[Any]:
+        after = 0
+        while True:
+            chunk = conn.execute(
+                select(audit_events)
+                .where(audit_events.c.seq > after)
+                .order_by(audit_events.c.seq)
+                .limit(VERIFY_CHUNK)
+            ).all()
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1].seq
+
+    def verify(
+        self,
+        *,
+        trusted: str | None = None,
+        verifiers: Sequence[NoteVerifier] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
+        """Recompute every leaf and the tree; check every checkpoint and the signed head.
+
+        ``trusted`` is a checkpoint note held outside the log (a witness's last cosigned one):
+        the log must still contain it, unchanged. Raises :class:`AuditIntegrityError` naming
+        the first bad entry (edited, missing, inserted, out of order) or checkpoint.
+        """
+        keys = list(verifiers) if verifiers is not None else [self.verifier]
+
+        def opened(note: str, what: str) -> Checkpoint:
+            try:
+                checkpoint, _ = open_checkpoint(note, keys)
+            except NoteError as exc:
+                raise AuditIntegrityError(f"{what} is not validly signed: {exc.message}") from exc
+            if checkpoint.origin != self.origin:
+                raise AuditIntegrityError(f"{what} is for another log ({checkpoint.origin!r})")
+            return checkpoint
+
+        with self.store.engine.connect() as conn:
+            head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+            stored = conn.execute(
+                select(audit_checkpoints).order_by(audit_checkpoints.c.size)
+            ).all()
+            expected: dict[int, Checkpoint] = {}
+            for row in stored:
+                expected[int(row.size)] = opened(row.note, f"checkpoint at size {row.size}")
+            if trusted is not None:
+                held = opened(trusted, "the trusted checkpoint")
+                if held.size in expected and expected[held.size].root != held.root:
+                    raise AuditIntegrityError(
+                        f"the log's checkpoint at size {held.size} differs from the trusted one"
+                    )
+                expected.setdefault(held.size, held)
+            head_point: Checkpoint | None = None
+            if head.note:
+                head_point = opened(head.note, "the signed head")
+                if head_point.size != head.size:
+                    raise AuditIntegrityError("the signed head does not match the head row")
+                expected.setdefault(head_point.size, head_point)
+            frontier = Frontier()
+            count = 0
+            for row in self._rows(conn):
+                seq = frontier.size + 1
+                if row.seq != seq:
+                    what = "missing" if row.seq > seq else "out of order"
+                    raise AuditIntegrityError(f"audit entry {seq} is {what}", seq=seq)
+                leaf = leaf_hash(leaf_input(bytes.fromhex(row.salt), canonical_record(seq, row)))
+                if leaf.hex() != row.leaf:
+                    raise AuditIntegrityError(
+                        f"audit entry {seq} was altered: its content does not match its leaf",
+                        seq=seq,
+                    )
+                frontier.append(leaf)
+                count += 1
+                point = expected.get(seq)
+                if point is not None and point.root != frontier.root():
+                    raise AuditIntegrityError(
+                        f"the tree at size {seq} does not match its signed checkpoint: an entry "
+                        f"at or before {seq} was altered, inserted or removed",
+                        seq=seq,
+                    )
+                if progress is not None and count % VERIFY_CHUNK == 0:
+                    progress(VERIFY_CHUNK)
+            if progress is not None:
+                progress(count % VERIFY_CHUNK)
+        top = max(expected, default=0)
+        if frontier.size < top:
+            raise AuditIntegrityError(
+                f"the log was truncated: it has {frontier.size} entries but a signed checkpoint "
+                f"covers {top}",
+                seq=frontier.size + 1,
+            )
+        if head_point is None and frontier.size:
+            raise AuditIntegrityError("the log has entries but no signed head")
+        if head_point is not None and frontier.size != head_point.size:
+            raise AuditIntegrityError(
+                f"entries after the signed head: the log has {frontier.size}, the head "
+                f"{head_point.size}",
+                seq=head_point.size + 1,
+            )
+        return VerifyReport(count, len(stored), frontier.root(), head.note)
+
+
+def check_consistency(
+    old_note: str, new_note: str, proof: list[bytes], verifier: NoteVerifier
+) -> None:
+    """Check two signed checkpoints of one log and a consistency proof between them."""
+    old, _ = open_checkpoint(old_note, [verifier])
+    new, _ = open_checkpoint(new_note, [verifier])
+    try:
+        verify_consistency(old.size, new.size, old.root, new.root, proof)
+    except ProofError as exc:
+        raise AuditIntegrityError(f"checkpoints are inconsistent: {exc.reason}") from exc
