@@ -28,10 +28,11 @@ generate_world(Path(sys.argv[1]), int(sys.argv[2]), 1, workers=int(sys.argv[3]))
 INGEST = """
 import json, sys
 from pathlib import Path
+from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import Actor, PurposeStatement
 from leds.service import Service
 service = Service.open(Path(sys.argv[2]))
-actor = Actor("bench", "data-steward", "LEDS")
+actor = AuthenticatedUser(Actor("bench", "data-steward", "LEDS"), True, True, "password")
 purpose = PurposeStatement.of("admin-process", "benchmark of the import path")
 totals = {"read": 0, "inserted": 0, "rejected": 0}
 for source in ("pnc", "pnd", "dvla", "iabs"):

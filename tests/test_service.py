@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from actors import AUDITOR, CONSTABLE, STEWARD
 from leds.errors import AccessDenied, AuditFailure, ExtractError, NotFound, PurposeRequired
-from leds.governance.identity import Actor, PurposeStatement
+from leds.governance.identity import PurposeStatement
 from leds.service import Service
 from leds.store import Store
 
-STEWARD = Actor("steward1", "data-steward", "LEDS")
-CONSTABLE = Actor("pc123", "constable", "WYP")
 ADMIN = PurposeStatement.of("admin-process", "loading the monthly criminal records extract")
 
 PNC_LINES = [
@@ -70,7 +69,7 @@ def test_read_record_returns_provenance_and_its_audit_sequence(
     assert result.value.person["surname"] == "SMITH"
     last = store.audit_entries()[-1]
     assert last.seq == result.audit_seq
-    assert (last.kind, last.operation) == ("consultation", "read_record")
+    assert (last.kind, last.operation) == ("consultation", "view_record")
     assert last.subjects == [f"record/{result.value.id}"]
     with pytest.raises(NotFound):
         service.read_record(STEWARD, ADMIN, "pnc", "person", "2011/0000001A")
@@ -136,5 +135,5 @@ def test_only_auditors_read_the_audit_log(service: Service) -> None:
     oversight = PurposeStatement.of("oversight", "monthly access review by IOPC")
     with pytest.raises(AccessDenied):
         service.audit_log(STEWARD, oversight)
-    result = service.audit_log(Actor("aud1", "auditor", "IOPC"), oversight)
+    result = service.audit_log(AUDITOR, oversight)
     assert result.value[-1].decision == "deny:default-deny"

@@ -8,12 +8,13 @@ takes ``--purpose`` / ``--reason`` / ``--case`` (or ``LEDS_PURPOSE`` / ``LEDS_RE
 
 from __future__ import annotations
 
-import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,9 +32,11 @@ from rich.progress import (
 from rich.table import Table
 
 from leds.config import data_dir
+from leds.demo import DEMO_PASSWORD, DEMO_PURPOSE, build_world, create_demo_accounts
 from leds.errors import LedsError
-from leds.governance.identity import Actor, PurposeStatement, Role
-from leds.service import Service
+from leds.governance.authn import AuthenticatedUser, AuthenticationFailed
+from leds.governance.identity import PurposeStatement, Role
+from leds.service import NewAccount, Service
 
 app = typer.Typer(
     name="leds",
@@ -42,8 +45,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-audit_app = typer.Typer(help="Read the audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="Read, verify and witness the audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+policy_app = typer.Typer(help="The access policy.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+users_app = typer.Typer(help="Local accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 out = Console()
 err = Console(stderr=True)
@@ -65,9 +72,13 @@ ReasonOpt = Annotated[
 CaseOpt = Annotated[
     str | None, typer.Option("--case", envvar="LEDS_CASE", help="Case or incident reference")
 ]
-UserOpt = Annotated[str | None, typer.Option("--user", envvar="LEDS_USER", help="Acting user id")]
-RoleOpt = Annotated[str, typer.Option("--role", envvar="LEDS_ROLE", help="Acting role")]
-OrgOpt = Annotated[str, typer.Option("--org", envvar="LEDS_ORG", help="Acting organisation")]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", envvar="LEDS_USER", help="Sign in as (password: LEDS_PASSWORD/prompt)"),
+]
+TokenOpt = Annotated[
+    str | None, typer.Option("--token", envvar="LEDS_TOKEN", help="Sign in with an API token")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 
 
@@ -88,9 +99,21 @@ def main() -> None:
         sys.exit(130)
 
 
-def _actor(user: str | None, role: str, org: str) -> Actor:
-    # Local, trusted operator of an embedded install; accounts and tokens replace this.
-    return Actor(user_id=user or f"local:{getpass.getuser()}", role=role, organisation=org)
+def _login(service: Service, user: str | None, token: str | None) -> AuthenticatedUser:
+    """Sign in with a token, or a user id and password (``LEDS_PASSWORD`` or a prompt)."""
+    if token:
+        return service.login_token(token)
+    if not user:
+        raise AuthenticationFailed(
+            "sign in first",
+            hint="give --user USER (password from LEDS_PASSWORD or a prompt) or --token TOKEN",
+        )
+    password = os.environ.get("LEDS_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise AuthenticationFailed("no password", hint="set LEDS_PASSWORD or run in a terminal")
+        password = typer.prompt(f"password for {user}", hide_input=True)
+    return service.login(user, password)
 
 
 @contextmanager
@@ -149,7 +172,7 @@ def synth(
 
 def ingest_path(
     service: Service,
-    actor: Actor,
+    actor: AuthenticatedUser,
     purpose: PurposeStatement,
     source: str,
     path: Path,
@@ -198,8 +221,7 @@ def ingest(
     reason: ReasonOpt = None,
     case: CaseOpt = None,
     user: UserOpt = None,
-    role: RoleOpt = Role.DATA_STEWARD.value,
-    org: OrgOpt = "LEDS",
+    token: TokenOpt = None,
     data: DataOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -207,7 +229,9 @@ def ingest(
     """Import a source extract (a *collection*, recorded in the audit log)."""
     statement = PurposeStatement.of(purpose, reason, case)
     with _service(data, store) as service:
-        summary = ingest_path(service, _actor(user, role, org), statement, source, path, mapping)
+        summary = ingest_path(
+            service, _login(service, user, token), statement, source, path, mapping
+        )
     _json(summary) if as_json else _print_summary(summary)
 
 
@@ -217,8 +241,7 @@ def sources(
     reason: ReasonOpt = None,
     case: CaseOpt = None,
     user: UserOpt = None,
-    role: RoleOpt = Role.DATA_STEWARD.value,
-    org: OrgOpt = "LEDS",
+    token: TokenOpt = None,
     data: DataOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -226,7 +249,7 @@ def sources(
     """List imports and the number of records held per source and kind."""
     statement = PurposeStatement.of(purpose, reason, case)
     with _service(data, store) as service:
-        result = service.list_imports(_actor(user, role, org), statement)
+        result = service.list_imports(_login(service, user, token), statement)
     overview = result.value
     if as_json:
         _json(
@@ -281,8 +304,7 @@ def rejections(
     reason: ReasonOpt = None,
     case: CaseOpt = None,
     user: UserOpt = None,
-    role: RoleOpt = Role.DATA_STEWARD.value,
-    org: OrgOpt = "LEDS",
+    token: TokenOpt = None,
     data: DataOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -290,7 +312,7 @@ def rejections(
     """Show the rows an import rejected, with file, line, field and reason."""
     statement = PurposeStatement.of(purpose, reason, case)
     with _service(data, store) as service:
-        result = service.list_rejections(_actor(user, role, org), statement, import_id, limit)
+        result = service.list_rejections(_login(service, user, token), statement, import_id, limit)
     if as_json:
         _json({"rejections": result.value, "audit_seq": result.audit_seq})
         return
@@ -311,8 +333,7 @@ def record(
     reason: ReasonOpt = None,
     case: CaseOpt = None,
     user: UserOpt = None,
-    role: RoleOpt = Role.DATA_STEWARD.value,
-    org: OrgOpt = "LEDS",
+    token: TokenOpt = None,
     data: DataOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -320,7 +341,9 @@ def record(
     """Read one source record with its provenance (a *consultation*, recorded)."""
     statement = PurposeStatement.of(purpose, reason, case)
     with _service(data, store) as service:
-        result = service.read_record(_actor(user, role, org), statement, source, kind, record_id)
+        result = service.read_record(
+            _login(service, user, token), statement, source, kind, record_id
+        )
     rec = result.value
     if as_json:
         _json({"record": rec, "audit_seq": result.audit_seq})
@@ -344,8 +367,7 @@ def audit_log(
     reason: ReasonOpt = None,
     case: CaseOpt = None,
     user: UserOpt = None,
-    role: RoleOpt = Role.AUDITOR.value,
-    org: OrgOpt = "OVERSIGHT",
+    token: TokenOpt = None,
     data: DataOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -353,7 +375,7 @@ def audit_log(
     """Show audit entries (auditors only; reading the log is itself recorded)."""
     statement = PurposeStatement.of(purpose, reason, case)
     with _service(data, store) as service:
-        result = service.audit_log(_actor(user, role, org), statement, after, limit)
+        result = service.audit_log(_login(service, user, token), statement, after, limit)
     if as_json:
         _json({"entries": result.value, "audit_seq": result.audit_seq})
         return
@@ -372,7 +394,192 @@ def audit_log(
     out.print(table)
 
 
-DEMO_PURPOSE = ("admin-process", "building the synthetic demo world for local use")
+@audit_app.command("verify")
+def audit_verify(
+    trusted: Annotated[
+        Path | None,
+        typer.Option("--trusted", help="A checkpoint note held outside leds (e.g. the witness's)"),
+    ] = None,
+    purpose: PurposeOpt = None,
+    reason: ReasonOpt = None,
+    case: CaseOpt = None,
+    user: UserOpt = None,
+    token: TokenOpt = None,
+    data: DataOpt = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recompute the whole log; fail naming the first bad entry or checkpoint."""
+    statement = PurposeStatement.of(purpose, reason, case)
+    held = _read_text(trusted) if trusted else None
+    with _service(data, store) as service:
+        who = _login(service, user, token)
+        with _progress("verifying entries", None) as tick:
+            result = service.verify_audit(who, statement, trusted=held, progress=tick)
+    report = result.value
+    if as_json:
+        _json(
+            {
+                "entries": report.entries,
+                "checkpoints": report.checkpoints,
+                "root": report.root.hex(),
+                "head": report.head_note,
+                "audit_seq": result.audit_seq,
+            }
+        )
+        return
+    out.print(
+        f"[bold green]verified[/] {report.entries:,} entries and {report.checkpoints:,} "
+        f"signed checkpoints; root {report.root.hex()}"
+    )
+
+
+@audit_app.command("prove")
+def audit_prove(
+    seq: Annotated[int, typer.Argument(min=1, help="Audit entry sequence number")],
+    purpose: PurposeOpt = None,
+    reason: ReasonOpt = None,
+    case: CaseOpt = None,
+    user: UserOpt = None,
+    token: TokenOpt = None,
+    data: DataOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Print an inclusion proof of one entry against the signed head (JSON, no content)."""
+    statement = PurposeStatement.of(purpose, reason, case)
+    with _service(data, store) as service:
+        result = service.prove_audit(_login(service, user, token), statement, seq)
+    proof = result.value
+    _json(
+        {
+            "seq": proof.seq,
+            "leaf_index": proof.leaf_index,
+            "leaf_input": proof.leaf_input.hex(),
+            "proof": [h.hex() for h in proof.proof],
+            "checkpoint": proof.checkpoint,
+            "audit_seq": result.audit_seq,
+        }
+    )
+
+
+@audit_app.command("witness")
+def audit_witness(
+    state: Annotated[Path, typer.Option("--state", help="The witness's own state file")],
+    key: Annotated[Path, typer.Option("--key", help="The witness's signing key file")],
+    log_key: Annotated[
+        str | None, typer.Option("--log-key", help="The log's verifier key it trusts")
+    ] = None,
+    purpose: PurposeOpt = None,
+    reason: ReasonOpt = None,
+    case: CaseOpt = None,
+    user: UserOpt = None,
+    token: TokenOpt = None,
+    data: DataOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """The oversight body's witness: cosign the log's head only if it is consistent with the
+    last checkpoint this witness cosigned (refuses a smaller tree or a fork)."""
+    from leds.governance.audit.keys import load_or_create_signer
+    from leds.governance.audit.notes import NoteVerifier
+    from leds.governance.audit.witness import Witness
+
+    statement = PurposeStatement.of(purpose, reason, case)
+    signer = load_or_create_signer(key, name="leds-oversight-witness")
+    with _service(data, store) as service:
+        verifier = NoteVerifier.from_string(log_key) if log_key else service.log.verifier
+        witness = Witness(state, signer, verifier)
+        result = service.witness_cosign(_login(service, user, token), statement, witness)
+    out.print(result.value, end="")
+    out.print(f"[dim]witness key {witness.verifier_key_string()}[/]")
+
+
+@policy_app.command("explain")
+def policy_explain(
+    role: Annotated[str, typer.Option("--role", help="Role of the user")],
+    org: Annotated[str, typer.Option("--org", help="Organisation code")],
+    action: Annotated[str, typer.Option("--action", help="e.g. search_person, view_record")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose code")],
+    source: Annotated[str | None, typer.Option("--source")] = None,
+    field_class: Annotated[str | None, typer.Option("--field-class")] = None,
+    case: Annotated[bool, typer.Option("--case/--no-case", help="A case reference given")] = False,
+    sensitive: Annotated[bool, typer.Option("--sensitive-step")] = False,
+    vetting: Annotated[bool, typer.Option("--vetting-valid/--vetting-expired")] = True,
+    training: Annotated[bool, typer.Option("--training-valid/--training-expired")] = True,
+) -> None:
+    """Say which policy decides a request, and why (no data is read)."""
+    from leds.governance.identity import Actor
+    from leds.governance.policy import explain, request_for
+
+    request = request_for(
+        Actor("explain", role, org),
+        action,
+        purpose,
+        source=source,
+        field_class=field_class,
+        has_case_ref=case,
+        sensitive_step=sensitive,
+        vetting_valid=vetting,
+        training_valid=training,
+    )
+    out.print(explain(request), markup=False, highlight=False)
+
+
+@users_app.command("add")
+def users_add(
+    new_user: Annotated[str, typer.Argument(help="User id of the new account")],
+    role: Annotated[str, typer.Option("--role", help="One of the nine roles")],
+    org: Annotated[str, typer.Option("--org", help="Organisation code")],
+    name: Annotated[str, typer.Option("--name", help="Display name")] = "",
+    unit: Annotated[str, typer.Option("--unit")] = "",
+    vetting_expires: Annotated[str, typer.Option("--vetting-expires", help="YYYY-MM-DD")] = "",
+    training_expires: Annotated[str, typer.Option("--training-expires", help="YYYY-MM-DD")] = "",
+    purpose: PurposeOpt = None,
+    reason: ReasonOpt = None,
+    case: CaseOpt = None,
+    user: UserOpt = None,
+    token: TokenOpt = None,
+    data: DataOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Add a local account (administrators; the very first account needs no sign-in and must
+    be an administrator). The new password comes from LEDS_NEW_PASSWORD or a prompt."""
+    statement = PurposeStatement.of(purpose, reason, case)
+    password = os.environ.get("LEDS_NEW_PASSWORD")
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    new = NewAccount(
+        new_user,
+        name or new_user,
+        role,
+        org,
+        unit,
+        password,
+        _date(vetting_expires, 365),
+        _date(training_expires, 365),
+    )
+    with _service(data, store) as service:
+        who = _login(service, user, token) if service.has_accounts() else None
+        result = service.add_account(who, statement, new)
+    out.print(f"account {result.value} added [dim](audit entry {result.audit_seq})[/]")
+
+
+@app.command("token")
+def token_create(
+    label: Annotated[str, typer.Option("--label", help="What the token is for")],
+    days: Annotated[int, typer.Option("--days", min=1, max=365)] = 30,
+    purpose: PurposeOpt = None,
+    reason: ReasonOpt = None,
+    case: CaseOpt = None,
+    user: UserOpt = None,
+    token: TokenOpt = None,
+    data: DataOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Create an API token for yourself; it is shown once (leds keeps only its hash)."""
+    statement = PurposeStatement.of(purpose, reason, case)
+    with _service(data, store) as service:
+        result = service.create_token(_login(service, user, token), statement, label, days)
+    out.print(result.value, markup=False, highlight=False)
 
 
 @app.command()
@@ -380,26 +587,49 @@ def demo(
     persons: Annotated[int, typer.Option("--persons", min=100)] = 50_000,
     seed: Annotated[int, typer.Option("--seed")] = 1,
     workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
+    password: Annotated[
+        str, typer.Option("--password", envvar="LEDS_DEMO_PASSWORD", help="Demo accounts' password")
+    ] = DEMO_PASSWORD,
     data: DataOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Build a synthetic demo world (50,000 persons by default) and ingest all four sources."""
-    from leds.synth import generate_world
-
+    """Build a synthetic demo world (50,000 persons by default), one demo account per role,
+    and ingest all four sources as the demo data steward."""
     directory = data_dir(data)
-    world = directory / "world"
     with _progress("generating persons", persons) as tick:
-        generate_world(world, persons, seed, workers=workers, progress=tick)
-    actor = Actor(f"local:{getpass.getuser()}", Role.DATA_STEWARD.value, "LEDS")
-    statement = PurposeStatement.of(*DEMO_PURPOSE)
+        world = build_world(directory, persons, seed, workers=workers, progress=tick)
     with _service(directory, store) as service:
+        users = create_demo_accounts(service, world, password)
+        steward = service.login(users[Role.DATA_STEWARD.value].user_id, password)
         for source in ("pnc", "pnd", "dvla", "iabs"):
-            _print_summary(ingest_path(service, actor, statement, source, world / source, None))
+            statement = PurposeStatement.of(*DEMO_PURPOSE)
+            _print_summary(ingest_path(service, steward, statement, source, world / source, None))
+    table = Table("role", "user", "organisation", title=f"demo accounts (password: {password})")
+    for role, account in users.items():
+        table.add_row(role, account.user_id, account.organisation)
+    out.print(table)
     out.print(
-        f"[bold green]demo world ready[/] in {directory} — try: "
-        f"leds sources --data {directory} --purpose admin-process "
-        f"--reason 'checking the demo import'"
+        f"[bold green]demo world ready[/] in {directory} — try:\n"
+        f"  LEDS_PASSWORD={password} .venv/bin/leds sources --data {directory} "
+        f"--user {users[Role.DATA_STEWARD.value].user_id} --purpose admin-process "
+        "--reason 'checking the demo import'"
     )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LedsError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _date(text: str, default_days: int) -> date:
+    if not text:
+        return date.today() + timedelta(days=default_days)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise LedsError(f"not a date: {text!r}", hint="use YYYY-MM-DD") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,12 @@
 """The one door: every read or write of personal data goes through :class:`Service`.
 
-Each operation runs authorise -> execute -> audit -> respond (authentication is the caller's
-interface's job: it hands over an :class:`~leds.governance.identity.Actor`). The audit event
-is appended in the same transaction as the operation's effect; reads append theirs before the
-result is returned. If the audit write fails, the operation fails (fail closed) and nothing is
-returned. Every result carries the sequence number of its audit entry.
+Each operation runs authenticate -> authorise -> execute -> minimise -> audit -> respond.
+Interfaces authenticate (password, API token or OIDC token, see :meth:`Service.login` and
+:mod:`leds.governance.oidc`) and hand over an :class:`AuthenticatedUser`; the service asks
+the Cedar policy (deny unless allowed), executes, removes what the user may not see, and
+appends the s.62 audit event — in the same transaction as the operation's effect, and before
+any result is returned. If the audit write fails, the operation fails (fail closed) and
+nothing is returned. Every result carries the sequence number of its audit entry.
 """
 
 from __future__ import annotations
@@ -12,27 +14,40 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from leds.config import data_dir, store_target
 from leds.errors import AccessDenied, AuditFailure, ExtractError, LedsError, NotFound
 from leds.governance.audit.events import AuditEntry, AuditEvent
 from leds.governance.audit.keys import load_or_create_signer
-from leds.governance.audit.log import AuditLog
-from leds.governance.identity import Actor, PurposeStatement
-from leds.governance.policy import Decision, decide
+from leds.governance.audit.log import AuditLog, InclusionProof, VerifyReport
+from leds.governance.audit.witness import Witness
+from leds.governance.authn import (
+    Account,
+    AuthenticatedUser,
+    authenticate,
+    authenticate_token,
+    hash_api_token,
+    hash_password,
+    new_api_token,
+)
+from leds.governance.identity import Actor, PurposeStatement, Role
+from leds.governance.policy import Decision, decide_request, request_for
 from leds.model.codes import AuditKind, SourceSystem
 from leds.model.records import ImportSummary, Rejection, SourceRecord
 from leds.sources import get_source
 from leds.store import Store, StoredRecord, open_store
+from leds.store.schema import accounts, api_tokens
 
 T = TypeVar("T")
 
 BATCH = 20_000  # records per transaction while importing
+BOOTSTRAP = Actor("bootstrap", Role.ADMINISTRATOR.value, "LEDS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +64,24 @@ class SourceOverview:
 
     imports: list[ImportSummary]
     counts: dict[tuple[str, str], int]
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """What an administrator gives to create a local account."""
+
+    user_id: str
+    display_name: str
+    role: str
+    organisation: str
+    unit: str
+    password: str
+    vetting_expires: date
+    training_expires: date
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 class Service:
@@ -70,23 +103,65 @@ class Service:
 
     @property
     def log(self) -> AuditLog:
-        """The audit log (its public, content-free parts: checkpoints and proofs)."""
+        """The audit log (for its public, content-free parts: checkpoints and proofs)."""
         return self._log
 
     def close(self) -> None:
         self._store.close()
 
+    # ---- authenticate --------------------------------------------------------------------
+    def _account(self, user_id: str) -> Account | None:
+        with self._store.engine.connect() as conn:
+            row = conn.execute(select(accounts).where(accounts.c.user_id == user_id)).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        values.pop("created_at")
+        return Account(**values)
+
+    def login(self, user_id: str, password: str) -> AuthenticatedUser:
+        """Authenticate a local account (constant-time; same error for unknown or wrong)."""
+        return authenticate(self._account(user_id.strip()), password, today=_today())
+
+    def login_token(self, token: str) -> AuthenticatedUser:
+        """Authenticate an API token (only its SHA-256 is stored)."""
+        digest = hash_api_token(token)
+        with self._store.engine.connect() as conn:
+            row = conn.execute(
+                select(api_tokens).where(
+                    api_tokens.c.token_hash == digest,
+                    api_tokens.c.expires_at > datetime.now(UTC),
+                )
+            ).first()
+        account = self._account(row.user_id) if row is not None else None
+        stored = row.token_hash if row is not None else None
+        return authenticate_token(account, stored, token, today=_today())
+
     # ---- shared workflow -----------------------------------------------------------------
     def _authorise(
-        self, actor: Actor, purpose: PurposeStatement, operation: str, query: dict[str, Any]
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        action: str,
+        query: dict[str, Any],
+        *,
+        source: str | None = None,
     ) -> Decision:
-        decision = decide(actor, operation, purpose.code)
+        request = request_for(
+            user.actor,
+            action,
+            purpose,
+            source=source,
+            vetting_valid=user.vetting_valid,
+            training_valid=user.training_valid,
+        )
+        decision = decide_request(request)
         if not decision.allowed:
             # A refusal is itself recorded; the refusal stands even if that record fails.
             event = AuditEvent(
                 AuditKind.CONSULTATION,
-                operation,
-                actor,
+                action,
+                user.actor,
                 purpose,
                 query,
                 decision=f"deny:{decision.rule}",
@@ -112,33 +187,145 @@ class Service:
                 f"the operation was refused because it could not be recorded: {cause}"
             ) from exc
 
-    def _consult(
+    def _record(
         self,
-        actor: Actor,
+        kind: AuditKind,
+        user: AuthenticatedUser | Actor,
         purpose: PurposeStatement,
-        operation: str,
+        action: str,
         query: dict[str, Any],
         decision: Decision,
         subjects: list[str],
         outcome: dict[str, Any],
+        conn: Connection | None = None,
+        *,
+        recipients: list[str] | None = None,
     ) -> int:
+        actor = user.actor if isinstance(user, AuthenticatedUser) else user
         event = AuditEvent(
-            AuditKind.CONSULTATION,
-            operation,
+            kind,
+            action,
             actor,
             purpose,
             query,
             subjects=subjects,
+            recipients=recipients or [],
             decision=f"allow:{decision.rule}",
             outcome=outcome,
         )
-        with self._audited() as conn:
+        if conn is not None:
             return self._log.append(conn, event)
+        with self._audited() as own:
+            return self._log.append(own, event)
 
-    # ---- operations ----------------------------------------------------------------------
+    # ---- accounts ------------------------------------------------------------------------
+    def account_exists(self, user_id: str) -> bool:
+        return self._account(user_id) is not None
+
+    def has_accounts(self) -> bool:
+        with self._store.engine.connect() as conn:
+            return bool(conn.execute(select(func.count()).select_from(accounts)).scalar())
+
+    def add_account(
+        self, user: AuthenticatedUser | None, purpose: PurposeStatement, new: NewAccount
+    ) -> Result[str]:
+        """Create a local account (administrators; or the very first account, a bootstrap).
+
+        The account is staff personal data: its creation is a *collection*.
+        """
+        query = {"user_id": new.user_id, "role": new.role, "organisation": new.organisation}
+        if user is None:
+            if self.has_accounts():
+                raise AccessDenied(
+                    "only an administrator may add accounts", hint="sign in as an administrator"
+                )
+            if new.role != Role.ADMINISTRATOR.value:
+                raise AccessDenied("the first account must be an administrator")
+            acting: AuthenticatedUser | Actor = BOOTSTRAP
+            decision = Decision(True, "bootstrap-first-administrator", "no accounts exist yet")
+        else:
+            acting = user
+            decision = self._authorise(user, purpose, "manage_users", query)
+        account = Account(
+            user_id=new.user_id.strip(),
+            display_name=new.display_name,
+            role=Role(new.role),
+            organisation=new.organisation,
+            unit=new.unit,
+            password_hash=hash_password(new.password),
+            vetting_expires=new.vetting_expires,
+            training_expires=new.training_expires,
+        )
+        row = {
+            "user_id": account.user_id,
+            "display_name": account.display_name,
+            "role": account.role.value,
+            "organisation": account.organisation,
+            "unit": account.unit,
+            "password_hash": account.password_hash,
+            "vetting_expires": account.vetting_expires,
+            "training_expires": account.training_expires,
+            "disabled": False,
+            "created_at": datetime.now(UTC),
+        }
+        try:
+            with self._audited() as conn:
+                conn.execute(insert(accounts), row)
+                seq = self._record(
+                    AuditKind.COLLECTION,
+                    acting,
+                    purpose,
+                    "manage_users",
+                    query,
+                    decision,
+                    [f"account/{account.user_id}"],
+                    {"created": True},
+                    conn,
+                )
+        except AuditFailure as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise LedsError(f"account {account.user_id!r} already exists") from None
+            raise
+        return Result(account.user_id, seq)
+
+    def create_token(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, label: str, days: int = 30
+    ) -> Result[str]:
+        """Create an API token for the signed-in user; the plaintext is returned only once."""
+        if not 1 <= days <= 365:
+            raise LedsError("a token lives 1 to 365 days", hint="give --days between 1 and 365")
+        token, digest = new_api_token()
+        now = datetime.now(UTC)
+        query = {"label": label, "days": days}
+        decision = Decision(True, "own-credentials", "users manage their own tokens")
+        with self._audited() as conn:
+            conn.execute(
+                insert(api_tokens),
+                {
+                    "token_hash": digest,
+                    "user_id": user.actor.user_id,
+                    "label": label,
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=days),
+                },
+            )
+            seq = self._record(
+                AuditKind.COLLECTION,
+                user,
+                purpose,
+                "create_token",
+                query,
+                decision,
+                [f"account/{user.actor.user_id}"],
+                {"token": digest[:12]},
+                conn,
+            )
+        return Result(token, seq)
+
+    # ---- imports -------------------------------------------------------------------------
     def import_source(
         self,
-        actor: Actor,
+        user: AuthenticatedUser,
         purpose: PurposeStatement,
         source: str,
         path: Path,
@@ -153,23 +340,22 @@ class Service:
         nothing (unchanged records are recognised by their content hash).
         """
         query = {"source": source, "path": str(path), "mapping": str(mapping) if mapping else None}
-        decision = self._authorise(actor, purpose, "import_source", query)
         parser = get_source(source, mapping=mapping)
-        allow = f"allow:{decision.rule}"
+        decision = self._authorise(
+            user, purpose, "import_source", query, source=parser.system.value
+        )
         with self._audited() as conn:
-            import_id = self._store.begin_import(conn, parser.system, str(path), actor.user_id)
-            self._log.append(
+            import_id = self._store.begin_import(conn, parser.system, str(path), user.actor.user_id)
+            self._record(
+                AuditKind.COLLECTION,
+                user,
+                purpose,
+                "import_source",
+                query,
+                decision,
+                [f"import/{import_id}"],
+                {"status": "started"},
                 conn,
-                AuditEvent(
-                    AuditKind.COLLECTION,
-                    "import_source",
-                    actor,
-                    purpose,
-                    query,
-                    subjects=[f"import/{import_id}"],
-                    decision=allow,
-                    outcome={"status": "started"},
-                ),
             )
         summary = ImportSummary(import_id=import_id, source=parser.system, path=str(path))
 
@@ -180,42 +366,37 @@ class Service:
                 summary.inserted += counts.inserted
                 summary.updated += counts.updated
                 summary.unchanged += counts.unchanged
-                where = sorted({f"{r.provenance.file}" for r in accepted})
                 lines = [r.provenance.line for r in accepted]
-                self._log.append(
+                self._record(
+                    AuditKind.COLLECTION,
+                    user,
+                    purpose,
+                    "import_source",
+                    query,
+                    decision,
+                    [f"import/{import_id}"],
+                    {
+                        "files": sorted({r.provenance.file for r in accepted}),
+                        "first_line": min(lines, default=0),
+                        "last_line": max(lines, default=0),
+                        "inserted": counts.inserted,
+                        "updated": counts.updated,
+                        "unchanged": counts.unchanged,
+                        "rejected": len(rejected),
+                    },
                     conn,
-                    AuditEvent(
-                        AuditKind.COLLECTION,
-                        "import_source",
-                        actor,
-                        purpose,
-                        query,
-                        subjects=[f"import/{import_id}"],
-                        decision=allow,
-                        outcome={
-                            "files": where,
-                            "first_line": min(lines, default=0),
-                            "last_line": max(lines, default=0),
-                            "inserted": counts.inserted,
-                            "updated": counts.updated,
-                            "unchanged": counts.unchanged,
-                            "rejected": len(rejected),
-                        },
-                    ),
                 )
                 if counts.updated_ids:
-                    self._log.append(
+                    self._record(
+                        AuditKind.ALTERATION,
+                        user,
+                        purpose,
+                        "import_source",
+                        query,
+                        decision,
+                        [f"record/{i}" for i in counts.updated_ids],
+                        {"import_id": import_id, "updated": counts.updated},
                         conn,
-                        AuditEvent(
-                            AuditKind.ALTERATION,
-                            "import_source",
-                            actor,
-                            purpose,
-                            query,
-                            subjects=[f"record/{i}" for i in counts.updated_ids],
-                            decision=allow,
-                            outcome={"import_id": import_id, "updated": counts.updated},
-                        ),
                     )
 
         accepted: list[SourceRecord] = []
@@ -240,57 +421,56 @@ class Service:
                 progress(len(accepted) + len(rejected))
         except ExtractError as exc:
             summary.status, summary.message = "failed", str(exc)
-            self._finish(actor, purpose, query, allow, summary)
+            self._finish(user, purpose, query, decision, summary)
             raise
         summary.status = "complete"
         notes = list(parser.notices)
         if summary.rejected:
             notes.append(f"{summary.rejected} rows rejected; see `leds rejections {import_id}`")
         summary.message = "; ".join(notes) or None
-        summary.audit_seq = self._finish(actor, purpose, query, allow, summary)
+        summary.audit_seq = self._finish(user, purpose, query, decision, summary)
         return Result(summary, summary.audit_seq)
 
     def _finish(
         self,
-        actor: Actor,
+        user: AuthenticatedUser,
         purpose: PurposeStatement,
         query: dict[str, Any],
-        decision: str,
+        decision: Decision,
         summary: ImportSummary,
     ) -> int:
         with self._audited() as conn:
             self._store.finish_import(conn, summary)
-            return self._log.append(
+            return self._record(
+                AuditKind.COLLECTION,
+                user,
+                purpose,
+                "import_source",
+                query,
+                decision,
+                [f"import/{summary.import_id}"],
+                {
+                    "status": summary.status,
+                    "read": summary.read,
+                    "inserted": summary.inserted,
+                    "updated": summary.updated,
+                    "unchanged": summary.unchanged,
+                    "rejected": summary.rejected,
+                    "message": summary.message,
+                },
                 conn,
-                AuditEvent(
-                    AuditKind.COLLECTION,
-                    "import_source",
-                    actor,
-                    purpose,
-                    query,
-                    subjects=[f"import/{summary.import_id}"],
-                    decision=decision,
-                    outcome={
-                        "status": summary.status,
-                        "read": summary.read,
-                        "inserted": summary.inserted,
-                        "updated": summary.updated,
-                        "unchanged": summary.unchanged,
-                        "rejected": summary.rejected,
-                        "message": summary.message,
-                    },
-                ),
             )
 
     def list_imports(
-        self, actor: Actor, purpose: PurposeStatement, limit: int = 100
+        self, user: AuthenticatedUser, purpose: PurposeStatement, limit: int = 100
     ) -> Result[SourceOverview]:
         """The imports made so far and the number of stored records per source and kind."""
         query = {"limit": limit}
-        decision = self._authorise(actor, purpose, "list_imports", query)
+        decision = self._authorise(user, purpose, "list_imports", query)
         overview = SourceOverview(self._store.list_imports(limit), self._store.record_counts())
-        seq = self._consult(
-            actor,
+        seq = self._record(
+            AuditKind.CONSULTATION,
+            user,
             purpose,
             "list_imports",
             query,
@@ -302,7 +482,7 @@ class Service:
 
     def list_rejections(
         self,
-        actor: Actor,
+        user: AuthenticatedUser,
         purpose: PurposeStatement,
         import_id: int,
         limit: int = 100,
@@ -310,48 +490,77 @@ class Service:
     ) -> Result[list[Rejection]]:
         """Rejected rows of one import, with file, line, field, reason and the row itself."""
         query = {"import_id": import_id, "limit": limit, "offset": offset}
-        decision = self._authorise(actor, purpose, "list_rejections", query)
+        decision = self._authorise(user, purpose, "list_rejections", query)
         rows = self._store.rejections_of(import_id, limit, offset)
-        seq = self._consult(
-            actor,
+        seq = self._record(
+            AuditKind.CONSULTATION,
+            user,
             purpose,
             "list_rejections",
             query,
             decision,
             [f"import/{import_id}"],
-            {"rows": len(rows)},
+            {"rows": len(rows), "offset": offset},
         )
         return Result(rows, seq)
 
+    # ---- records -------------------------------------------------------------------------
     def read_record(
-        self, actor: Actor, purpose: PurposeStatement, source: str, kind: str, source_record_id: str
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        source: str,
+        kind: str,
+        source_record_id: str,
     ) -> Result[StoredRecord]:
         """One source record with its provenance."""
         query = {"source": source, "kind": kind, "id": source_record_id}
-        decision = self._authorise(actor, purpose, "read_record", query)
         try:
             SourceSystem(source)
         except ValueError:
             valid = ", ".join(s.value for s in SourceSystem)
             raise LedsError(f"unknown source {source!r}", hint=f"one of: {valid}") from None
+        decision = self._authorise(user, purpose, "view_record", query, source=source)
         record = self._store.get_record(source, kind, source_record_id)
         if record is None:
-            self._consult(actor, purpose, "read_record", query, decision, [], {"found": False})
+            self._record(
+                AuditKind.CONSULTATION,
+                user,
+                purpose,
+                "view_record",
+                query,
+                decision,
+                [],
+                {"found": False},
+            )
             raise NotFound(f"no {kind} record {source_record_id!r} in {source}")
-        seq = self._consult(
-            actor, purpose, "read_record", query, decision, [f"record/{record.id}"], {"found": True}
+        seq = self._record(
+            AuditKind.CONSULTATION,
+            user,
+            purpose,
+            "view_record",
+            query,
+            decision,
+            [f"record/{record.id}"],
+            {"found": True},
         )
         return Result(record, seq)
 
+    # ---- the audit log -------------------------------------------------------------------
     def audit_log(
-        self, actor: Actor, purpose: PurposeStatement, after: int = 0, limit: int = 100
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        after: int = 0,
+        limit: int = 100,
     ) -> Result[list[AuditEntry]]:
         """Audit entries after ``after`` (auditors only); reading the log is itself logged."""
         query = {"after": after, "limit": limit}
-        decision = self._authorise(actor, purpose, "read_audit", query)
+        decision = self._authorise(user, purpose, "read_audit", query)
         entries = self._store.audit_entries(after, limit)
-        seq = self._consult(
-            actor,
+        seq = self._record(
+            AuditKind.CONSULTATION,
+            user,
             purpose,
             "read_audit",
             query,
@@ -360,3 +569,71 @@ class Service:
             {"entries": len(entries)},
         )
         return Result(entries, seq)
+
+    def verify_audit(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        *,
+        trusted: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Result[VerifyReport]:
+        """Recompute the whole log and its checkpoints (raises AuditIntegrityError)."""
+        query = {"trusted": trusted is not None}
+        decision = self._authorise(user, purpose, "verify_audit", query)
+        report = self._log.verify(trusted=trusted, progress=progress)
+        seq = self._record(
+            AuditKind.CONSULTATION,
+            user,
+            purpose,
+            "verify_audit",
+            query,
+            decision,
+            [f"audit/1-{report.entries}"] if report.entries else [],
+            {"entries": report.entries, "root": report.root.hex()},
+        )
+        return Result(report, seq)
+
+    def prove_audit(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, seq: int
+    ) -> Result[InclusionProof]:
+        """An inclusion proof of one entry against the signed head (no content in it)."""
+        query = {"seq": seq}
+        decision = self._authorise(user, purpose, "verify_audit", query)
+        proof = self._log.prove_inclusion(seq)
+        logged = self._record(
+            AuditKind.CONSULTATION,
+            user,
+            purpose,
+            "verify_audit",
+            query,
+            decision,
+            [f"audit/{seq}"],
+            {"proof": len(proof.proof)},
+        )
+        return Result(proof, logged)
+
+    def witness_cosign(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, witness: Witness
+    ) -> Result[str]:
+        """Have ``witness`` cosign the current head after checking consistency with the last
+        checkpoint it cosigned; keep the cosignature with the log. Returns the cosigned note."""
+        query = {"witness": witness.verifier_key_string()}
+        decision = self._authorise(user, purpose, "verify_audit", query)
+        state = witness.state()
+        note, proof = self._log.prove_consistency(state.size if state else 0)
+        line = witness.cosign(note, proof)
+        self._log.record_cosignature(note, line)
+        size = int(note.split("\n")[1])
+        seq = self._record(
+            AuditKind.DISCLOSURE,
+            user,
+            purpose,
+            "verify_audit",
+            query,
+            decision,
+            [f"checkpoint/{size}"],
+            {"cosigned": size},
+            recipients=[witness.verifier_key_string().split("+")[0]],
+        )
+        return Result(note + line, seq)

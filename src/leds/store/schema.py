@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -154,6 +155,33 @@ audit_events = Table(
     Column("salt", String(32), nullable=False),  # hex; keeps leaf hashes free of content
     Column("leaf", String(64), nullable=False),  # hex RFC 9162 leaf hash of the salted record
     Index("ix_audit_actor", "actor_id", "at"),
+)
+
+# Local accounts (the embedded default; OIDC deployments keep users at the identity provider).
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("display_name", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("organisation", String(32), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("vetting_expires", Date, nullable=False),
+    Column("training_expires", Date, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# API tokens: only the SHA-256 of each token is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("accounts.user_id"), nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
 # One row (id 1): the tree over audit_events as of the last append, and its signed checkpoint.

@@ -27,6 +27,7 @@ def main() -> None:
     from leds.governance.audit import AuditEvent
     from leds.governance.audit.keys import load_or_create_signer
     from leds.governance.audit.log import AuditLog
+    from leds.governance.authn import AuthenticatedUser
     from leds.governance.identity import Actor, PurposeStatement
     from leds.model.codes import AuditKind
     from leds.service import Service
@@ -45,7 +46,7 @@ def main() -> None:
             print("ack", seq, flush=True)
         return
     service = Service.open(Path(target))
-    actor = Actor("steward1", "data-steward", "LEDS")
+    actor = AuthenticatedUser(Actor("steward1", "data-steward", "LEDS"), True, True, "password")
     purpose = PurposeStatement.of("admin-process", "reading under a full disk")
     print("ready", flush=True)
     for _ in range(count):

@@ -99,10 +99,11 @@ def test_a_full_disk_fails_closed_and_the_log_recovers(tmp_path: Path) -> None:
     try:
         report = service.log.verify()
         assert report.entries >= max(oks)  # every response returned has its entry
-        from leds.governance.identity import Actor, PurposeStatement
+        from actors import STEWARD
+        from leds.governance.identity import PurposeStatement
 
         after = service.list_imports(
-            Actor("steward1", "data-steward", "LEDS"),
+            STEWARD,
             PurposeStatement.of("admin-process", "after space was freed"),
         )
         assert after.audit_seq == report.entries + 1

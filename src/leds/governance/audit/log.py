@@ -179,38 +179,33 @@ class AuditLog:
             )
         return [int(r["seq"]) for r in rows]
 
-    def checkpoint_now(self) -> str:
-        """Keep the head as a checkpoint now (e.g. before a witness cosigns); return its note."""
+    def record_cosignature(self, note: str, line: str) -> None:
+        """Keep a witness's cosignature line with the checkpoint ``note`` it cosigned (the
+        checkpoint is kept too, if it was only the head until now)."""
+        point, _ = open_checkpoint(note, [self.verifier])
         with self.store.transaction() as conn:
-            head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
-            if head.note is None:
-                raise LedsError("the audit log is empty: nothing to checkpoint")
-            exists = conn.execute(
-                select(audit_checkpoints.c.size).where(audit_checkpoints.c.size == head.size)
+            row = conn.execute(
+                select(audit_checkpoints.c.cosignatures).where(
+                    audit_checkpoints.c.size == point.size
+                )
             ).one_or_none()
-            if exists is None:
+            if row is None:
                 conn.execute(
                     insert(audit_checkpoints),
                     {
-                        "size": head.size,
-                        "root": head.root,
-                        "note": head.note,
+                        "size": point.size,
+                        "root": point.root.hex(),
+                        "note": note,
                         "at": datetime.now(UTC),
+                        "cosignatures": line,
                     },
                 )
-            return str(head.note)
-
-    def record_cosignature(self, size: int, line: str) -> None:
-        """Keep a witness's cosignature line with the checkpoint of that size."""
-        with self.store.transaction() as conn:
-            row = conn.execute(
-                select(audit_checkpoints.c.cosignatures).where(audit_checkpoints.c.size == size)
-            ).one()
-            conn.execute(
-                update(audit_checkpoints)
-                .where(audit_checkpoints.c.size == size)
-                .values(cosignatures=row.cosignatures + line)
-            )
+            else:
+                conn.execute(
+                    update(audit_checkpoints)
+                    .where(audit_checkpoints.c.size == point.size)
+                    .values(cosignatures=row.cosignatures + line)
+                )
 
     # ---- reading -------------------------------------------------------------------------
     def head_note(self) -> str | None:

@@ -111,6 +111,27 @@ def upgrade() -> None:
         sa.Column("leaf", sa.String(64), nullable=False),
     )
     op.create_index("ix_audit_actor", "audit_events", ["actor_id", "at"])
+    op.create_table(
+        "accounts",
+        sa.Column("user_id", sa.String(64), primary_key=True),
+        sa.Column("display_name", sa.String(128), nullable=False),
+        sa.Column("role", sa.String(32), nullable=False),
+        sa.Column("organisation", sa.String(32), nullable=False),
+        sa.Column("unit", sa.String(64), nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("vetting_expires", sa.Date, nullable=False),
+        sa.Column("training_expires", sa.Date, nullable=False),
+        sa.Column("disabled", sa.Boolean, nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+    )
+    op.create_table(
+        "api_tokens",
+        sa.Column("token_hash", sa.String(64), primary_key=True),
+        sa.Column("user_id", sa.String(64), sa.ForeignKey("accounts.user_id"), nullable=False),
+        sa.Column("label", sa.String(64), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("expires_at", TS, nullable=False),
+    )
     head = op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
@@ -135,6 +156,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_checkpoints", "audit_head", "audit_events", "rejections", "records",
-                  "imports"):
+    for table in (
+        "audit_checkpoints",
+        "audit_head",
+        "api_tokens",
+        "accounts",
+        "audit_events",
+        "rejections",
+        "records",
+        "imports",
+    ):
         op.drop_table(table)
