@@ -66,11 +66,11 @@ def test_read_record_returns_provenance_and_its_audit_sequence(
     service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
     result = service.read_record(STEWARD, ADMIN, "pnc", "person", "2001/0171310W")
     assert result.value.line == 2
-    assert result.value.person["surname"] == "SMITH"
+    assert result.value.record.person["surname"] == "SMITH"
     last = store.audit_entries()[-1]
     assert last.seq == result.audit_seq
     assert (last.kind, last.operation) == ("consultation", "view_record")
-    assert last.subjects == [f"record/{result.value.id}"]
+    assert last.subjects == [f"record/{result.value.record.record_id}"]
     with pytest.raises(NotFound):
         service.read_record(STEWARD, ADMIN, "pnc", "person", "2011/0000001A")
 
@@ -137,3 +137,27 @@ def test_only_auditors_read_the_audit_log(service: Service) -> None:
         service.audit_log(STEWARD, oversight)
     result = service.audit_log(AUDITOR, oversight)
     assert result.value[-1].decision == "deny:default-deny"
+
+
+def test_reads_are_minimised_and_the_sensitive_step_is_recorded(
+    service: Service, store: Store, tmp_path: Path
+) -> None:
+    lines = [*PNC_LINES[:-1], "MKR|2001/0171310W|MK000000001|WS-VIOLENT|05012020||bit an officer"]
+    path = tmp_path / "pnc-00002.txt"
+    path.write_text("\n".join([*lines, f"T|{len(lines) - 1}"]) + "\n", encoding="utf-8")
+    service.import_source(STEWARD, ADMIN, "pnc", path)
+    stop = PurposeStatement.of("stop", "driver stopped on the A64 tonight")
+    plain = service.read_record(CONSTABLE, stop, "pnc", "marker", "MK000000001").value
+    assert plain.record.payload["marker_type"] == "WS-VIOLENT"  # officer safety: the flag shows
+    assert "detail" not in plain.record.payload
+    assert [w.field for w in plain.record.withheld] == ["payload.detail"]
+    assert "bit an officer" not in repr(plain)
+    justified = "officer safety check before approach"
+    full = service.read_record(CONSTABLE, stop, "pnc", "marker", "MK000000001",
+                               sensitive=justified)  # fmt: skip
+    assert full.value.record.payload["detail"] == "bit an officer"
+    last = store.audit_entries()[-1]
+    assert last.seq == full.audit_seq
+    assert last.query["sensitive_justification"] == justified
+    with pytest.raises(PurposeRequired):
+        service.read_record(CONSTABLE, stop, "pnc", "marker", "MK000000001", sensitive="look")

@@ -329,6 +329,10 @@ def record(
     source: Annotated[str, typer.Argument(help="pnc, pnd, dvla, iabs or generic")],
     kind: Annotated[str, typer.Argument(help="Record kind, e.g. person, arrest, vehicle")],
     record_id: Annotated[str, typer.Argument(help="The source's own record id")],
+    sensitive: Annotated[
+        str | None,
+        typer.Option("--sensitive", help="Justification to see sensitive fields (recorded)"),
+    ] = None,
     purpose: PurposeOpt = None,
     reason: ReasonOpt = None,
     case: CaseOpt = None,
@@ -338,23 +342,42 @@ def record(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read one source record with its provenance (a *consultation*, recorded)."""
+    """Read one source record with its provenance (a *consultation*, recorded); fields you
+    may not see are withheld and listed with the reason."""
     statement = PurposeStatement.of(purpose, reason, case)
     with _service(data, store) as service:
-        result = service.read_record(
-            _login(service, user, token), statement, source, kind, record_id
-        )
-    rec = result.value
+        who = _login(service, user, token)
+        result = service.read_record(who, statement, source, kind, record_id, sensitive=sensitive)
+    view = result.value
     if as_json:
-        _json({"record": rec, "audit_seq": result.audit_seq})
+        _json(
+            {
+                "source_record_id": view.source_record_id,
+                "record": view.record.to_dict(),
+                "provenance": {
+                    "file": view.file,
+                    "line": view.line,
+                    "import": view.import_id,
+                    "imported_at": view.imported_at.isoformat(),
+                },
+                "sensitive_step": view.sensitive_step,
+                "audit_seq": result.audit_seq,
+            }
+        )
         return
-    table = Table("field", "value", title=f"{rec.source} {rec.kind} {rec.source_record_id}")
-    for key, value in rec.payload.items():
-        table.add_row(key, json.dumps(value) if not isinstance(value, str) else value)
+    shown = view.record
+    table = Table("field", "value", title=f"{shown.source} {shown.kind} {view.source_record_id}")
+    for key, value in shown.payload.items():
+        table.add_row(key, value if isinstance(value, str) else json.dumps(value))
     out.print(table)
+    if shown.withheld:
+        withheld = Table("withheld field", "class", "why", title="withheld")
+        for w in shown.withheld:
+            withheld.add_row(w.field, w.field_class, w.reason)
+        out.print(withheld)
     out.print(
-        f"provenance: {rec.file} line {rec.line}, import {rec.import_id}, "
-        f"{rec.imported_at.isoformat()}"
+        f"provenance: {view.file} line {view.line}, import {view.import_id}, "
+        f"{view.imported_at.isoformat()}"
     )
     out.print(f"[dim]recorded as audit entry {result.audit_seq}[/]")
 

@@ -22,7 +22,14 @@ from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from leds.config import data_dir, store_target
-from leds.errors import AccessDenied, AuditFailure, ExtractError, LedsError, NotFound
+from leds.errors import (
+    AccessDenied,
+    AuditFailure,
+    ExtractError,
+    LedsError,
+    NotFound,
+    PurposeRequired,
+)
 from leds.governance.audit.events import AuditEntry, AuditEvent
 from leds.governance.audit.keys import load_or_create_signer
 from leds.governance.audit.log import AuditLog, InclusionProof, VerifyReport
@@ -37,11 +44,12 @@ from leds.governance.authn import (
     new_api_token,
 )
 from leds.governance.identity import Actor, PurposeStatement, Role
+from leds.governance.minimise import MinimisedRecord, allowed_classes, minimise
 from leds.governance.policy import Decision, decide_request, request_for
 from leds.model.codes import AuditKind, SourceSystem
 from leds.model.records import ImportSummary, Rejection, SourceRecord
 from leds.sources import get_source
-from leds.store import Store, StoredRecord, open_store
+from leds.store import Store, open_store
 from leds.store.schema import accounts, api_tokens
 
 T = TypeVar("T")
@@ -67,6 +75,19 @@ class SourceOverview:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordView:
+    """A source record as one user may see it: minimised, with its provenance."""
+
+    source_record_id: str
+    record: MinimisedRecord
+    file: str
+    line: int
+    import_id: int
+    imported_at: datetime
+    sensitive_step: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NewAccount:
     """What an administrator gives to create a local account."""
 
@@ -78,6 +99,14 @@ class NewAccount:
     password: str
     vetting_expires: date
     training_expires: date
+
+
+def _require_purpose(purpose: object) -> None:
+    if not isinstance(purpose, PurposeStatement):
+        raise PurposeRequired(
+            "a purpose, a justification and (where needed) a case reference are required",
+            hint="build one with PurposeStatement.of(code, justification, case_ref)",
+        )
 
 
 def _today() -> date:
@@ -147,6 +176,7 @@ class Service:
         *,
         source: str | None = None,
     ) -> Decision:
+        _require_purpose(purpose)
         request = request_for(
             user.actor,
             action,
@@ -234,6 +264,7 @@ class Service:
         The account is staff personal data: its creation is a *collection*.
         """
         query = {"user_id": new.user_id, "role": new.role, "organisation": new.organisation}
+        _require_purpose(purpose)
         if user is None:
             if self.has_accounts():
                 raise AccessDenied(
@@ -294,6 +325,17 @@ class Service:
         """Create an API token for the signed-in user; the plaintext is returned only once."""
         if not 1 <= days <= 365:
             raise LedsError("a token lives 1 to 365 days", hint="give --days between 1 and 365")
+        _require_purpose(purpose)
+        if not user.fully_valid:
+            raise AccessDenied(
+                "vetting or training has lapsed: no new credentials",
+                hint="renew vetting and training first",
+            )
+        if not self.account_exists(user.actor.user_id):
+            raise AccessDenied(
+                "API tokens are for local accounts",
+                hint="users of an identity provider use its access tokens",
+            )
         token, digest = new_api_token()
         now = datetime.now(UTC)
         query = {"label": label, "days": days}
@@ -512,15 +554,38 @@ class Service:
         source: str,
         kind: str,
         source_record_id: str,
-    ) -> Result[StoredRecord]:
-        """One source record with its provenance."""
-        query = {"source": source, "kind": kind, "id": source_record_id}
+        *,
+        sensitive: str | None = None,
+    ) -> Result[RecordView]:
+        """One source record with its provenance, minimised to what the user may see.
+
+        ``sensitive`` is the justification of the explicit further step that sensitive field
+        classes (intelligence, warning detail, health, images, immigration status) need; it
+        is recorded with the consultation. Withheld fields are listed with the reason.
+        """
+        query = {
+            "source": source,
+            "kind": kind,
+            "id": source_record_id,
+            "sensitive_step": sensitive is not None,
+        }
+        if sensitive is not None:
+            query["sensitive_justification"] = sensitive
         try:
             SourceSystem(source)
         except ValueError:
             valid = ", ".join(s.value for s in SourceSystem)
             raise LedsError(f"unknown source {source!r}", hint=f"one of: {valid}") from None
         decision = self._authorise(user, purpose, "view_record", query, source=source)
+        allowed, reasons = allowed_classes(
+            user.actor,
+            purpose,
+            source,
+            sensitive_step=sensitive is not None,
+            sensitive_justification=sensitive,
+            vetting_valid=user.vetting_valid,
+            training_valid=user.training_valid,
+        )
         record = self._store.get_record(source, kind, source_record_id)
         if record is None:
             self._record(
@@ -534,6 +599,16 @@ class Service:
                 {"found": False},
             )
             raise NotFound(f"no {kind} record {source_record_id!r} in {source}")
+        shown = minimise(record, allowed, reasons=reasons)
+        view = RecordView(
+            source_record_id=record.source_record_id,
+            record=shown,
+            file=record.file,
+            line=record.line,
+            import_id=record.import_id,
+            imported_at=record.imported_at,
+            sensitive_step=sensitive is not None,
+        )
         seq = self._record(
             AuditKind.CONSULTATION,
             user,
@@ -542,9 +617,13 @@ class Service:
             query,
             decision,
             [f"record/{record.id}"],
-            {"found": True},
+            {
+                "found": True,
+                "classes": sorted(allowed),
+                "withheld": [w.field for w in shown.withheld],
+            },
         )
-        return Result(record, seq)
+        return Result(view, seq)
 
     # ---- the audit log -------------------------------------------------------------------
     def audit_log(
