@@ -40,6 +40,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/world.py
+	$(BIN)/python bench/audit.py
 
 # Resolve pyproject's pins (and their dependencies) into an exact lock, in a scratch venv.
 lock:
