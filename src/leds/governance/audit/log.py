@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, String, insert, select, type_coerce, update
 
 from leds.errors import LedsError
 from leds.governance.audit.events import AuditEvent
@@ -63,6 +63,19 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "outcome",
 )
 VERIFY_CHUNK = 20_000
+# verify() reads these columns, in this order: seq, at, the canonical ones, salt, leaf.
+_VERIFY_COLUMNS = (
+    audit_events.c.seq,
+    # Raw as stored: on SQLite the text SQLAlchemy wrote, turned into the canonical time
+    # without a datetime round trip (PostgreSQL's driver returns datetimes whatever the type).
+    type_coerce(audit_events.c.at, String).label("at"),
+    *(audit_events.c[column] for column in CANONICAL_COLUMNS),
+    audit_events.c.salt,
+    audit_events.c.leaf,
+)
+_JSON_STRING = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+_LEAF = b"\x00"  # RFC 9162 leaf and node hash prefixes
+_NODE = b"\x01"
 
 
 class AuditIntegrityError(LedsError):
@@ -245,19 +258,16 @@ class AuditLog:
             return str(head.note), consistency_proof(self._leaves(conn, head.size), old_size)
 
     # ---- verification --------------------------------------------------------------------
-    def _rows(self, conn: Connection) -> Iterator[Any]:
+    def _verify_chunks(self, conn: Connection) -> Iterator[Sequence[Any]]:
+        """The rows of the log in order of seq, VERIFY_CHUNK at a time (``_VERIFY_COLUMNS``)."""
         after = 0
+        query = select(*_VERIFY_COLUMNS).order_by(audit_events.c.seq).limit(VERIFY_CHUNK)
         while True:
-            chunk = conn.execute(
-                select(audit_events)
-                .where(audit_events.c.seq > after)
-                .order_by(audit_events.c.seq)
-                .limit(VERIFY_CHUNK)
-            ).all()
+            chunk = conn.execute(query.where(audit_events.c.seq > after)).all()
             if not chunk:
                 return
-            yield from chunk
-            after = chunk[-1].seq
+            yield chunk
+            after = chunk[-1][0]
 
     def verify(
         self,
@@ -304,32 +314,8 @@ class AuditLog:
                 if head_point.size != head.size:
                     raise AuditIntegrityError("the signed head does not match the head row")
                 expected.setdefault(head_point.size, head_point)
-            frontier = Frontier()
-            count = 0
-            for row in self._rows(conn):
-                seq = frontier.size + 1
-                if row.seq != seq:
-                    what = "missing" if row.seq > seq else "out of order"
-                    raise AuditIntegrityError(f"audit entry {seq} is {what}", seq=seq)
-                leaf = leaf_hash(leaf_input(bytes.fromhex(row.salt), canonical_record(seq, row)))
-                if leaf.hex() != row.leaf:
-                    raise AuditIntegrityError(
-                        f"audit entry {seq} was altered: its content does not match its leaf",
-                        seq=seq,
-                    )
-                frontier.append(leaf)
-                count += 1
-                point = expected.get(seq)
-                if point is not None and point.root != frontier.root():
-                    raise AuditIntegrityError(
-                        f"the tree at size {seq} does not match its signed checkpoint: an entry "
-                        f"at or before {seq} was altered, inserted or removed",
-                        seq=seq,
-                    )
-                if progress is not None and count % VERIFY_CHUNK == 0:
-                    progress(VERIFY_CHUNK)
-            if progress is not None:
-                progress(count % VERIFY_CHUNK)
+            count, stack = self._verify_entries(conn, expected, progress)
+            frontier = _frontier(count, stack)
         top = max(expected, default=0)
         if frontier.size < top:
             raise AuditIntegrityError(
@@ -346,6 +332,84 @@ class AuditLog:
                 seq=head_point.size + 1,
             )
         return VerifyReport(count, len(stored), frontier.root(), head.note)
+
+    def _verify_entries(
+        self,
+        conn: Connection,
+        expected: dict[int, Checkpoint],
+        progress: Callable[[int], None] | None,
+    ) -> tuple[int, list[bytes]]:
+        """Check every entry in order; return the count and the tree's frontier stack.
+
+        The per-entry checks of :meth:`verify`, in a tight loop: each leaf is recomputed
+        from the row (as :func:`canonical_record` and :func:`leaf_input` do) and appended to a
+        frontier kept in local variables. An entry whose fast recomputation does not match is
+        recomputed the reference way before it is declared altered, so the verdict and the
+        messages are exactly those of the plain per-row computation.
+        """
+        sha256 = hashlib.sha256
+        fromhex = bytes.fromhex
+        quote = _JSON_STRING
+        checkpoint_at = expected.get
+        stack: list[bytes] = []
+        push, pop = stack.append, stack.pop
+        seq = 0
+        for chunk in self._verify_chunks(conn):
+            for row in chunk:
+                seq += 1
+                stored_seq = row[0]
+                if stored_seq != seq:
+                    what = "missing" if stored_seq > seq else "out of order"
+                    raise AuditIntegrityError(f"audit entry {seq} is {what}", seq=seq)
+                try:
+                    at = row[1]
+                    if type(at) is str and len(at) == 26 and at[10] == " ":
+                        stamp = f"{at[:10]}T{at[11:]}+00:00"  # SQLite's stored UTC text
+                    else:
+                        stamp = _utc(at).isoformat(timespec="microseconds")
+                    fields = ",".join([quote(v) if v is not None else "null" for v in row[2:15]])
+                    canonical = f"[{seq},{quote(stamp)},{fields}]"
+                    data = sha256(fromhex(row[15]) + canonical.encode("utf-8")).digest()
+                    leaf = sha256(_LEAF + data).digest()
+                    altered = leaf.hex() != row[16]
+                except (TypeError, ValueError, AttributeError):
+                    altered = True
+                if altered:
+                    leaf = self._reference_leaf(conn, seq)
+                    if leaf.hex() != row[16]:
+                        raise AuditIntegrityError(
+                            f"audit entry {seq} was altered: its content does not match its leaf",
+                            seq=seq,
+                        )
+                merges = seq
+                while not merges & 1:
+                    leaf = sha256(_NODE + pop() + leaf).digest()
+                    merges >>= 1
+                push(leaf)
+                point = checkpoint_at(seq)
+                if point is not None and point.root != _frontier(seq, stack).root():
+                    raise AuditIntegrityError(
+                        f"the tree at size {seq} does not match its signed checkpoint: an entry "
+                        f"at or before {seq} was altered, inserted or removed",
+                        seq=seq,
+                    )
+            if progress is not None and len(chunk) == VERIFY_CHUNK:
+                progress(VERIFY_CHUNK)
+        if progress is not None:
+            progress(seq % VERIFY_CHUNK)
+        return seq, stack
+
+    @staticmethod
+    def _reference_leaf(conn: Connection, seq: int) -> bytes:
+        """Entry ``seq``'s leaf computed the plain way, from the fully typed row."""
+        row = conn.execute(select(audit_events).where(audit_events.c.seq == seq)).one()
+        return leaf_hash(leaf_input(bytes.fromhex(row.salt), canonical_record(seq, row)))
+
+
+def _frontier(size: int, stack: list[bytes]) -> Frontier:
+    """A :class:`Frontier` of ``size`` leaves from its subtree roots (largest first)."""
+    version = Frontier().to_bytes()[:1]  # the serialised form's version byte
+    return Frontier.from_bytes(version + size.to_bytes(8, "big") + b"".join(stack))
 
 
 def check_consistency(
