@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from actors import AUDITOR, CONSTABLE, STEWARD
 from leds.errors import AccessDenied, AuditFailure, ExtractError, NotFound, PurposeRequired
+from leds.governance.audit.log import AuditLog
 from leds.governance.identity import PurposeStatement
 from leds.service import Service
 from leds.store import Store
@@ -161,3 +162,22 @@ def test_reads_are_minimised_and_the_sensitive_step_is_recorded(
     assert last.query["sensitive_justification"] == justified
     with pytest.raises(PurposeRequired):
         service.read_record(CONSTABLE, stop, "pnc", "marker", "MK000000001", sensitive="look")
+
+
+def test_group_commit_serves_concurrent_reads_each_with_its_own_entry(
+    store: Store, audit_log: AuditLog, pnc_file: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    service = Service(store, audit_log, group_commit=True)
+    try:
+        service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: service.list_imports(STEWARD, ADMIN), range(64)))
+        seqs = [r.audit_seq for r in results]
+        assert len(set(seqs)) == 64
+        entries = {e.seq: e for e in store.audit_entries(limit=1000)}
+        assert all(entries[s].operation == "list_imports" for s in seqs)
+        assert audit_log.verify().entries == len(entries)
+    finally:
+        service.close()

@@ -31,6 +31,7 @@ from leds.errors import (
     PurposeRequired,
 )
 from leds.governance.audit.events import AuditEntry, AuditEvent
+from leds.governance.audit.group import GroupCommitter
 from leds.governance.audit.keys import load_or_create_signer
 from leds.governance.audit.log import AuditLog, InclusionProof, VerifyReport
 from leds.governance.audit.witness import Witness
@@ -117,19 +118,25 @@ def _today() -> date:
 class Service:
     """The one door to the store of personal data."""
 
-    def __init__(self, store: Store, log: AuditLog) -> None:
+    def __init__(self, store: Store, log: AuditLog, *, group_commit: bool = False) -> None:
+        """``group_commit``: consultations from concurrent callers (a server's threads) are
+        appended to the log in shared transactions; each caller still waits for its own
+        entry to be committed before it gets its result."""
         self._store = store
         self._log = log
+        self._committer = GroupCommitter(log) if group_commit else None
 
     @classmethod
-    def open(cls, data: Path | None = None, store_url: str | None = None) -> Service:
+    def open(
+        cls, data: Path | None = None, store_url: str | None = None, *, group_commit: bool = False
+    ) -> Service:
         """Open the store (SQLite in the data directory, or PostgreSQL) and its audit log.
 
         The log's signing key lives in ``DATA/keys/audit-log.key`` for either backend.
         """
         store = open_store(store_target(data, store_url))
         signer = load_or_create_signer(data_dir(data) / "keys" / "audit-log.key")
-        return cls(store, AuditLog(store, signer))
+        return cls(store, AuditLog(store, signer), group_commit=group_commit)
 
     @property
     def log(self) -> AuditLog:
@@ -137,6 +144,8 @@ class Service:
         return self._log
 
     def close(self) -> None:
+        if self._committer is not None:
+            self._committer.close()
         self._store.close()
 
     # ---- authenticate --------------------------------------------------------------------
@@ -246,6 +255,8 @@ class Service:
         )
         if conn is not None:
             return self._log.append(conn, event)
+        if self._committer is not None:
+            return self._committer.submit(event)  # raises AuditFailure if not committed
         with self._audited() as own:
             return self._log.append(own, event)
 

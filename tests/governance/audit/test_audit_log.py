@@ -234,3 +234,26 @@ def test_sequence_numbers_have_no_gaps_after_a_rollback(audit_log: AuditLog) -> 
     assert _append(audit_log, 1) == [3]
     with audit_log.store.engine.connect() as conn:
         assert conn.execute(text("select count(*) from audit_events")).scalar() == 3
+
+
+def test_an_unreadable_entry_is_reported_as_tampering(filled: AuditLog) -> None:
+    store = filled.store
+    with tampered(store):
+        with store.transaction() as conn:
+            conn.execute(update(audit_events).where(audit_events.c.seq == 5).values(salt="zz"))
+        with pytest.raises(AuditIntegrityError) as caught:
+            filled.verify()
+        assert caught.value.seq == 5
+
+
+def test_event_times_are_kept_in_utc(audit_log: AuditLog) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    local = datetime(2026, 6, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    event = AuditEvent(AuditKind.CONSULTATION, "x", ACTOR, PURPOSE, {}, at=local)
+    with audit_log.store.transaction() as conn:
+        audit_log.append(conn, event)
+    assert audit_log.verify().entries == 1
+    entry = audit_log.store.audit_entries()[0]
+    assert entry.at == local
+    assert entry.at.utcoffset() == timedelta(0)

@@ -38,7 +38,7 @@ class AuditEvent:
             return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
 
         return {
-            "at": self.at,
+            "at": self.at.astimezone(UTC),  # stored and hashed as UTC
             "kind": self.kind.value,
             "operation": self.operation,
             "actor_id": self.actor.user_id,

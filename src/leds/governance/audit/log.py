@@ -375,7 +375,12 @@ class AuditLog:
                 except (TypeError, ValueError, AttributeError):
                     altered = True
                 if altered:
-                    leaf = self._reference_leaf(conn, seq)
+                    try:
+                        leaf = self._reference_leaf(conn, seq)
+                    except (TypeError, ValueError, AttributeError) as exc:
+                        raise AuditIntegrityError(
+                            f"audit entry {seq} was altered: it cannot be read ({exc})", seq=seq
+                        ) from exc
                     if leaf.hex() != row[16]:
                         raise AuditIntegrityError(
                             f"audit entry {seq} was altered: its content does not match its leaf",
