@@ -83,8 +83,7 @@ def parse_extract(
         return
     # fork is fast and needs no re-import; with other threads running (a server) it is not
     # safe, so spawn then.
-    method = "fork" if threading.active_count() == 1 else "spawn"
-    context = mp.get_context(method)
+    context = mp.get_context("fork") if threading.active_count() == 1 else mp.get_context("spawn")
     channel = context.Queue(maxsize=QUEUE_DEPTH)
     child = context.Process(
         target=_produce,
