@@ -50,7 +50,6 @@ from leds.governance.policy import Decision, decide_request, request_for
 from leds.model.codes import AuditKind, SourceSystem
 from leds.model.records import ImportSummary, Rejection, SourceRecord
 from leds.sources import get_source
-from leds.sources.background import parse_extract
 from leds.store import Store, open_store
 from leds.store.schema import accounts, api_tokens
 
@@ -457,30 +456,29 @@ class Service:
         rejected: list[Rejection] = []
         notes: list[str] = []
         try:
-            with parse_extract(source, path, mapping=mapping) as run:
-                for item in run.items:
-                    summary.read += 1
-                    if isinstance(item, Rejection):
-                        rejected.append(item)
-                        summary.rejected += 1
-                    else:
-                        accepted.append(item)
-                        kind = item.kind.value
-                        summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
-                    if len(accepted) + len(rejected) >= BATCH:
-                        commit(accepted, rejected)
-                        if progress:
-                            progress(len(accepted) + len(rejected))
-                        accepted, rejected = [], []
-                commit(accepted, rejected)
-                if progress:
-                    progress(len(accepted) + len(rejected))
+            for item in parser.parse(path):
+                summary.read += 1
+                if isinstance(item, Rejection):
+                    rejected.append(item)
+                    summary.rejected += 1
+                else:
+                    accepted.append(item)
+                    kind = item.kind.value
+                    summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
+                if len(accepted) + len(rejected) >= BATCH:
+                    commit(accepted, rejected)
+                    if progress:
+                        progress(len(accepted) + len(rejected))
+                    accepted, rejected = [], []
+            commit(accepted, rejected)
+            if progress:
+                progress(len(accepted) + len(rejected))
         except ExtractError as exc:
             summary.status, summary.message = "failed", str(exc)
             self._finish(user, purpose, query, decision, summary)
             raise
         summary.status = "complete"
-        notes.extend(run.notices)
+        notes.extend(parser.notices)
         if summary.rejected:
             notes.append(f"{summary.rejected} rows rejected; see `leds rejections {import_id}`")
         summary.message = "; ".join(notes) or None
