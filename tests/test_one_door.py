@@ -22,6 +22,7 @@ from leds.service import NewAccount, Result, Service
 from leds.store import Store
 
 PC9 = signed_in("pc9", "constable", "WYP")
+ERASE = "retention review decided deletion"
 ADMIN = PurposeStatement.of("admin-process", "routine data management work")
 OVERSIGHT = PurposeStatement.of("oversight", "routine oversight of the audit log")
 PNC = (
@@ -64,6 +65,11 @@ def _cases(tmp_path: Path) -> dict[str, tuple[AuthenticatedUser, PurposeStatemen
             STEWARD,
             ADMIN,
             lambda s, u, p: s.read_record(u, p, "pnc", "person", "2001/0171310W"),
+        ),
+        "erase_record": (
+            STEWARD,
+            ADMIN,
+            lambda s, u, p: s.erase_record(u, p, "pnc", "person", "2001/0171310W", ERASE),
         ),
         "audit_log": (AUDITOR, OVERSIGHT, lambda s, u, p: s.audit_log(u, p)),
         "verify_audit": (AUDITOR, OVERSIGHT, lambda s, u, p: s.verify_audit(u, p)),

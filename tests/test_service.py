@@ -181,3 +181,27 @@ def test_group_commit_serves_concurrent_reads_each_with_its_own_entry(
         assert audit_log.verify().entries == len(entries)
     finally:
         service.close()
+
+
+def test_erasure_removes_the_record_and_logs_no_content(
+    service: Service, store: Store, pnc_file: Path
+) -> None:
+    service.import_source(STEWARD, ADMIN, "pnc", pnc_file)
+    before = service.read_record(STEWARD, ADMIN, "pnc", "person", "2001/0171310W").value
+    result = service.erase_record(
+        STEWARD, ADMIN, "pnc", "person", "2001/0171310W", "retention review decided deletion"
+    )
+    assert result.value == before.record.record_id
+    with pytest.raises(NotFound):
+        service.read_record(STEWARD, ADMIN, "pnc", "person", "2001/0171310W")
+    erasure = next(e for e in store.audit_entries() if e.kind == "erasure")
+    assert erasure.seq == result.audit_seq
+    assert erasure.subjects == [f"record/{result.value}"]
+    text = repr(erasure)
+    for content in ("SMITH", "ANNA", "2001/0171310W", "1985"):
+        assert content not in text
+    assert service.log.verify().entries == len(store.audit_entries())
+    constable_stop = PurposeStatement.of("stop", "driver stopped on the A64 tonight")
+    with pytest.raises(AccessDenied):
+        service.erase_record(CONSTABLE, constable_stop, "pnc", "person", "2011/0275516Q",
+                             "no reason at all really")  # fmt: skip

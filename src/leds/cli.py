@@ -382,6 +382,29 @@ def record(
     out.print(f"[dim]recorded as audit entry {result.audit_seq}[/]")
 
 
+@app.command()
+def erase(
+    source: Annotated[str, typer.Argument(help="pnc, pnd, dvla, iabs or generic")],
+    kind: Annotated[str, typer.Argument(help="Record kind, e.g. person, marker")],
+    record_id: Annotated[str, typer.Argument(help="The source's own record id")],
+    why: Annotated[str, typer.Option("--why", help="Why it is erased (retention, rectification)")],
+    purpose: PurposeOpt = None,
+    reason: ReasonOpt = None,
+    case: CaseOpt = None,
+    user: UserOpt = None,
+    token: TokenOpt = None,
+    data: DataOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Erase one source record (data stewards). The audit log records the erasure, not the
+    erased content."""
+    statement = PurposeStatement.of(purpose, reason, case)
+    with _service(data, store) as service:
+        who = _login(service, user, token)
+        result = service.erase_record(who, statement, source, kind, record_id, why)
+    out.print(f"erased record {result.value} [dim](audit entry {result.audit_seq})[/]")
+
+
 @audit_app.command("log")
 def audit_log(
     after: Annotated[int, typer.Option("--after", min=0)] = 0,

@@ -11,6 +11,7 @@ nothing is returned. Every result carries the sequence number of its audit entry
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -636,6 +637,41 @@ class Service:
             },
         )
         return Result(view, seq)
+
+    def erase_record(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        source: str,
+        kind: str,
+        source_record_id: str,
+        reason: str,
+    ) -> Result[int]:
+        """Erase one source record (an *erasure*). The audit entry identifies what was erased
+        (internal id, source, kind, a hash of the source's id and of the content) and why,
+        and holds none of the erased content. Returns the erased record's internal id."""
+        if len(reason.split()) < 3:
+            raise PurposeRequired("an erasure needs a reason", hint="say why in at least 3 words")
+        key_hash = hashlib.sha256(source_record_id.encode("utf-8")).hexdigest()
+        query = {"source": source, "kind": kind, "id_sha256": key_hash, "reason": reason}
+        decision = self._authorise(user, purpose, "erase_record", query, source=source)
+        record = self._store.get_record(source, kind, source_record_id)
+        if record is None:
+            raise NotFound(f"no {kind} record {source_record_id!r} in {source}")
+        with self._audited() as conn:
+            self._store.erase_record(conn, record.id)
+            seq = self._record(
+                AuditKind.ERASURE,
+                user,
+                purpose,
+                "erase_record",
+                query,
+                decision,
+                [f"record/{record.id}"],
+                {"erased": 1, "content_sha256": record.content_hash, "import_id": record.import_id},
+                conn,
+            )
+        return Result(record.id, seq)
 
     # ---- the audit log -------------------------------------------------------------------
     def audit_log(

@@ -68,6 +68,7 @@ PERSONAL_DATA = frozenset(
         "fingerprint_search",
         "export",
         "merge_split",
+        "erase_record",
         "import_source",
         "list_rejections",
         "read_audit",
@@ -157,6 +158,7 @@ GRANTS: tuple[Grant, ...] = (
     Grant("data-steward", ("list_rejections",), (SYSTEM,), "stewardship"),
     Grant("data-steward", ("view_sensitive",), FIELD_CLASSES, "stewardship"),
     Grant("data-steward", ("merge_split",), (SYSTEM,), "administration"),
+    Grant("data-steward", ("erase_record",), SOURCES, "administration"),
     # auditor: the audit log, and records under review
     Grant("auditor", ("read_audit", "verify_audit", "list_rejections"), (SYSTEM,), "stewardship"),
     Grant("auditor", ("view_record",), (*SOURCES, SYSTEM), "stewardship"),

@@ -18,7 +18,7 @@ from typing import Any, final
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, func, insert, make_url, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, make_url, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from leds.errors import StoreError
@@ -56,6 +56,7 @@ class StoredRecord:
     line: int
     import_id: int
     imported_at: datetime
+    content_hash: str
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -270,6 +271,11 @@ class Store(ABC):
         conn.execute(stmt, rows)
 
     @final
+    def erase_record(self, conn: Connection, record_id: int) -> None:
+        """Remove one record (every derived index will hang off this one call)."""
+        conn.execute(delete(records).where(records.c.id == record_id))
+
+    @final
     def write_rejections(
         self, conn: Connection, import_id: int, batch: Sequence[Rejection]
     ) -> None:
@@ -390,4 +396,5 @@ def _stored(row: Any) -> StoredRecord:
         line=row.line,
         import_id=row.import_id,
         imported_at=imported_at,
+        content_hash=row.content_hash,
     )

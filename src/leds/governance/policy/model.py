@@ -35,6 +35,7 @@ class Action(StrEnum):
     FINGERPRINT_SEARCH = "fingerprint_search"
     EXPORT = "export"
     MERGE_SPLIT = "merge_split"
+    ERASE_RECORD = "erase_record"
     IMPORT_SOURCE = "import_source"
     LIST_IMPORTS = "list_imports"
     LIST_REJECTIONS = "list_rejections"
@@ -98,6 +99,7 @@ APPLIES_TO: dict[Action, frozenset[ResourceKind]] = {
     Action.IMPORT_SOURCE: _S_SY,
     Action.VIEW_SENSITIVE: frozenset({ResourceKind.FIELD_CLASS}),
     Action.MERGE_SPLIT: _SY,
+    Action.ERASE_RECORD: _S,
     Action.LIST_REJECTIONS: _SY,
     Action.READ_AUDIT: _SY,
     Action.LIST_IMPORTS: _SY,
