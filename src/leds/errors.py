@@ -19,6 +19,17 @@ class LedsError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Picklable whatever a subclass's __init__ takes (errors cross process boundaries).
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[LedsError], args: tuple[object, ...], state: dict[str, object]) -> LedsError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidIdentifier(LedsError, ValueError):
     """An identifier (PNC ID, CRO, VRM, NINO, postcode, ...) failed validation."""

@@ -48,10 +48,12 @@ from leds.governance.authn import (
 from leds.governance.identity import Actor, PurposeStatement, Role
 from leds.governance.minimise import MinimisedRecord, allowed_classes, minimise
 from leds.governance.policy import Decision, decide_request, request_for
+from leds.ingest import Ingest
 from leds.model.codes import AuditKind, SourceSystem
-from leds.model.records import ImportSummary, Rejection, SourceRecord
+from leds.model.records import ImportSummary, Rejection
 from leds.sources import get_source
 from leds.store import Store, open_store
+from leds.store.base import PreparedRecord
 from leds.store.schema import accounts, api_tokens
 
 T = TypeVar("T")
@@ -394,12 +396,10 @@ class Service:
         nothing (unchanged records are recognised by their content hash).
         """
         query = {"source": source, "path": str(path), "mapping": str(mapping) if mapping else None}
-        parser = get_source(source, mapping=mapping)
-        decision = self._authorise(
-            user, purpose, "import_source", query, source=parser.system.value
-        )
+        system = get_source(source, mapping=mapping).system
+        decision = self._authorise(user, purpose, "import_source", query, source=system.value)
         with self._audited() as conn:
-            import_id = self._store.begin_import(conn, parser.system, str(path), user.actor.user_id)
+            import_id = self._store.begin_import(conn, system, str(path), user.actor.user_id)
             self._record(
                 AuditKind.COLLECTION,
                 user,
@@ -411,16 +411,16 @@ class Service:
                 {"status": "started"},
                 conn,
             )
-        summary = ImportSummary(import_id=import_id, source=parser.system, path=str(path))
+        summary = ImportSummary(import_id=import_id, source=system, path=str(path))
 
-        def commit(accepted: list[SourceRecord], rejected: list[Rejection]) -> None:
+        def commit(accepted: list[PreparedRecord], rejected: list[Rejection]) -> None:
             with self._audited() as conn:
-                counts = self._store.write_records(conn, import_id, accepted)
+                counts = self._store.write_prepared(conn, import_id, accepted)
                 self._store.write_rejections(conn, import_id, rejected)
                 summary.inserted += counts.inserted
                 summary.updated += counts.updated
                 summary.unchanged += counts.unchanged
-                lines = [r.provenance.line for r in accepted]
+                lines = [r.line for r in accepted]
                 self._record(
                     AuditKind.COLLECTION,
                     user,
@@ -430,7 +430,7 @@ class Service:
                     decision,
                     [f"import/{import_id}"],
                     {
-                        "files": sorted({r.provenance.file for r in accepted}),
+                        "files": sorted({r.file for r in accepted}),
                         "first_line": min(lines, default=0),
                         "last_line": max(lines, default=0),
                         "inserted": counts.inserted,
@@ -453,19 +453,19 @@ class Service:
                         conn,
                     )
 
-        accepted: list[SourceRecord] = []
+        accepted: list[PreparedRecord] = []
         rejected: list[Rejection] = []
         notes: list[str] = []
         try:
-            for item in parser.parse(path):
+            ingest = Ingest(source, path, mapping=mapping)
+            for item in ingest.items():
                 summary.read += 1
                 if isinstance(item, Rejection):
                     rejected.append(item)
                     summary.rejected += 1
                 else:
                     accepted.append(item)
-                    kind = item.kind.value
-                    summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
+                    summary.by_kind[item.kind] = summary.by_kind.get(item.kind, 0) + 1
                 if len(accepted) + len(rejected) >= BATCH:
                     commit(accepted, rejected)
                     if progress:
@@ -479,7 +479,7 @@ class Service:
             self._finish(user, purpose, query, decision, summary)
             raise
         summary.status = "complete"
-        notes.extend(parser.notices)
+        notes.extend(ingest.notices)
         if summary.rejected:
             notes.append(f"{summary.rejected} rows rejected; see `leds rejections {import_id}`")
         summary.message = "; ".join(notes) or None

@@ -96,3 +96,15 @@ def test_workforce_relations(world: World) -> None:
     assert related
     assert all(r["related_person_id"] in persons for r in related)
     assert all(r["relation"] in ("relative", "neighbour", "same-surname") for r in related)
+
+
+def test_identifiers_at_block_boundaries_are_valid() -> None:
+    from leds.model.identifiers import is_valid
+    from leds.synth import idgen
+
+    for idx in (0, idgen.CRO_BLOCK - 1, idgen.CRO_BLOCK, 2 * idgen.CRO_BLOCK - 1):
+        cro = idgen.cro_number(idx, 1900)
+        assert cro is None or is_valid("cro", cro), (idx, cro)
+    for idx in (0, idgen.PNC_BLOCK - 1, idgen.PNC_BLOCK, 2 * idgen.PNC_BLOCK - 1):
+        pnc = idgen.pnc_id(idx, 1985, 1960, idgen.pnc_blocks(3 * idgen.PNC_BLOCK))
+        assert is_valid("pnc_id", pnc), (idx, pnc)

@@ -130,6 +130,14 @@ class Source(ABC):
     # -- parse ---------------------------------------------------------------------------------
 
     @final
+    def plan(self, path: Path) -> list[Path]:
+        """The files a parse of ``path`` reads, checked up front (raises ExtractError)."""
+        files = self.files(Path(path))
+        self.notices = []
+        self._check_files(files)
+        return files
+
+    @final
     def parse(self, path: Path) -> Iterator[SourceRecord | Rejection]:
         """Parse ``path`` (a file or a directory) into records and rejections.
 
@@ -137,39 +145,34 @@ class Source(ABC):
         before iteration starts.
         """
         path = Path(path)
-        files = self.files(path)
-        self.notices = []
-        self._check_files(files)
+        files = self.plan(path)
         return self._run(files, single=path.is_file())
 
     def _run(self, files: list[Path], *, single: bool) -> Iterator[SourceRecord | Rejection]:
-        # (kind, id) -> (index of the file in `files`, line) of the first occurrence.
-        seen: dict[tuple[str, str], tuple[int, int]] = {}
-        system = self.system
-        for index, file in enumerate(files):
-            try:
-                for item in self._parse_file(file):
-                    if type(item) is SourceRecord:
-                        key = (item.kind._value_, item.source_record_id)
-                        first = seen.get(key)
-                        if first is None:
-                            seen[key] = (index, item.provenance.line)
-                        else:
-                            where = f"{files[first[0]].name}:{first[1]}"
-                            yield Rejection(
-                                system,
-                                item.provenance.file,
-                                item.provenance.line,
-                                None,
-                                f"duplicate key {key[0]} {key[1]} (first at {where})",
-                                json.dumps(item.payload, default=str, ensure_ascii=False),
-                            )
-                            continue
-                    yield item
-            except ExtractError as exc:
-                if single:
-                    raise
-                yield Rejection(system, file.name, 0, None, exc.message, "")
+        duplicates = DuplicateKeys(self.system)
+        for file in files:
+            for item in self.parse_file(file, single=single):
+                if type(item) is SourceRecord:
+                    where = item.provenance
+                    reason = duplicates.check(
+                        item.kind._value_, item.source_record_id, where.file, where.line
+                    )
+                    if reason is not None:
+                        raw = json.dumps(item.payload, default=str, ensure_ascii=False)
+                        yield Rejection(self.system, where.file, where.line, None, reason, raw)
+                        continue
+                yield item
+
+    @final
+    def parse_file(self, file: Path, *, single: bool = False) -> Iterator[SourceRecord | Rejection]:
+        """Parse one file of a plan. A file that cannot be read at all is one rejection
+        (line 0), unless it is the only file (``single``): then the error is raised."""
+        try:
+            yield from self._parse_file(file)
+        except ExtractError as exc:
+            if single:
+                raise
+            yield Rejection(self.system, file.name, 0, None, exc.message, "")
 
     def _check_files(self, files: list[Path]) -> None:  # noqa: B027 - optional hook
         """Optional hook: check every file up front (raise :class:`ExtractError`)."""
@@ -182,6 +185,24 @@ class Source(ABC):
 
     def _open_error(self, file: Path, exc: OSError) -> ExtractError:
         return ExtractError(f"cannot read {file.name}: {exc.strerror or exc}")
+
+
+class DuplicateKeys:
+    """Remembers the first occurrence of each (kind, id) across the files of one parse; a
+    later record with the same key is rejected, naming where the first one was."""
+
+    def __init__(self, system: SourceSystem) -> None:
+        self.system = system
+        self._seen: dict[tuple[str, str], tuple[str, int]] = {}
+
+    def check(self, kind: str, record_id: str, file: str, line: int) -> str | None:
+        """None for a first occurrence, else the reason to reject this one."""
+        key = (kind, record_id)
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = (file, line)
+            return None
+        return f"duplicate key {kind} {record_id} (first at {first[0]}:{first[1]})"
 
 
 # --------------------------------------------------------------------------------------------

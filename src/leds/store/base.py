@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, final
+from typing import Any, NamedTuple, final
 
 from alembic import command
 from alembic.config import Config
@@ -57,6 +57,58 @@ class StoredRecord:
     import_id: int
     imported_at: datetime
     content_hash: str
+
+
+class PreparedRecord(NamedTuple):
+    """A source record reduced to the values the store writes (picklable, cheap to send)."""
+
+    source: str
+    kind: str
+    source_record_id: str
+    subject_id: str | None
+    payload: str  # canonical JSON
+    content_hash: str
+    file: str
+    line: int
+    truth_person_id: str | None
+    person: tuple[Any, ...]  # values of PERSON_COLUMNS, in that order
+
+
+_PREPARED_COLUMNS: tuple[str, ...] = (
+    "source",
+    "kind",
+    "source_record_id",
+    "subject_id",
+    "payload",
+    "content_hash",
+    "file",
+    "line",
+    "truth_person_id",
+    *PERSON_COLUMNS,
+)
+_NO_PERSON: tuple[None, ...] = (None,) * len(PERSON_COLUMNS)
+
+
+def prepare_record(rec: SourceRecord) -> PreparedRecord:
+    """Canonicalise one parsed record for the store (payload JSON, content hash, columns)."""
+    body, digest = rec.canonical()
+    person = rec.person
+    return PreparedRecord(
+        rec.source.value,
+        rec.kind.value,
+        rec.source_record_id,
+        rec.subject_id,
+        body,
+        digest,
+        rec.provenance.file,
+        rec.provenance.line,
+        rec.truth_person_id,
+        _NO_PERSON if person is None else tuple(getattr(person, c) for c in PERSON_COLUMNS),
+    )
+
+
+def _values(rec: PreparedRecord) -> tuple[Any, ...]:
+    return (*rec[:9], *rec.person)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -154,34 +206,39 @@ class Store(ABC):
         self, conn: Connection, import_id: int, batch: Sequence[SourceRecord]
     ) -> WriteCounts:
         """Insert new records, update changed ones, skip unchanged ones (by content hash)."""
+        return self.write_prepared(conn, import_id, [prepare_record(r) for r in batch])
+
+    @final
+    def write_prepared(
+        self, conn: Connection, import_id: int, batch: Sequence[PreparedRecord]
+    ) -> WriteCounts:
+        """:meth:`write_records` for records already prepared (e.g. in a worker process)."""
         if not batch:
             return WriteCounts()
-        now = datetime.now(UTC)
         existing = self._existing(conn, batch)
-        new_rows: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
+        now = datetime.now(UTC)
+        new_rows: list[PreparedRecord] = []
+        changed: list[tuple[int, PreparedRecord]] = []
         unchanged = 0
         for rec in batch:
-            body, digest = rec.canonical()
-            found = existing.get((rec.kind.value, rec.source_record_id))
-            if found is not None and found[1] == digest:
-                unchanged += 1
-                continue
-            values = self._record_row(rec, body, digest, import_id, now)
+            found = existing.get((rec.kind, rec.source_record_id))
             if found is None:
-                new_rows.append(values)
+                new_rows.append(rec)
+            elif found[1] == rec.content_hash:
+                unchanged += 1
             else:
-                values["_id"] = found[0]
-                changed.append(values)
+                changed.append((found[0], rec))
         if new_rows:
-            self._insert_rows(conn, new_rows)
-        if changed:
-            self._update_records(conn, changed)
+            self._insert_rows(conn, import_id, now, new_rows)
+        for record_id, rec in changed:
+            values = dict(zip(_PREPARED_COLUMNS, _values(rec), strict=True))
+            values.update(import_id=import_id, imported_at=now)
+            conn.execute(update(records).where(records.c.id == record_id).values(values))
         return WriteCounts(
             inserted=len(new_rows),
             updated=len(changed),
             unchanged=unchanged,
-            updated_ids=tuple(int(r["_id"]) for r in changed),
+            updated_ids=tuple(i for i, _ in changed),
         )
 
     # The bulk paths below use the driver directly: SQLAlchemy's per-row parameter handling
@@ -194,14 +251,14 @@ class Store(ABC):
         return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
     def _existing(
-        self, conn: Connection, batch: Sequence[SourceRecord]
+        self, conn: Connection, batch: Sequence[PreparedRecord]
     ) -> dict[tuple[str, str], tuple[int, str]]:
         """(kind, source_record_id) -> (id, content_hash) of the batch's records already held."""
         mark = self._placeholder(conn)
         found: dict[tuple[str, str], tuple[int, str]] = {}
         by_key: dict[tuple[str, str], list[str]] = {}
         for rec in batch:
-            by_key.setdefault((rec.source.value, rec.kind.value), []).append(rec.source_record_id)
+            by_key.setdefault((rec.source, rec.kind), []).append(rec.source_record_id)
         for (source, kind), ids in by_key.items():
             unique = list(dict.fromkeys(ids))
             for start in range(0, len(unique), self._LOOKUP_CHUNK):
@@ -215,60 +272,27 @@ class Store(ABC):
                     found[(kind, rid)] = (int(ident), digest)
         return found
 
-    def _insert_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        columns = list(rows[0])
-        processors = [
-            (i, proc)
-            for i, name in enumerate(columns)
-            if (proc := records.c[name].type.bind_processor(conn.dialect)) is not None
-        ]
+    def _insert_rows(
+        self, conn: Connection, import_id: int, now: datetime, rows: list[PreparedRecord]
+    ) -> None:
+        columns = (*_PREPARED_COLUMNS, "import_id", "imported_at")
+        dialect = conn.dialect
+        stamp = records.c.imported_at.type.bind_processor(dialect)
+        dob = records.c.dob.type.bind_processor(dialect)
+        dob_at = _PREPARED_COLUMNS.index("dob")
+        tail = (import_id, stamp(now) if stamp else now)
         mark = self._placeholder(conn)
         sql = (
             f"INSERT INTO records ({', '.join(columns)}) "
             f"VALUES ({', '.join([mark] * len(columns))})"
         )
         params = []
-        for row in rows:
-            values = [row[c] for c in columns]
-            for i, proc in processors:
-                if values[i] is not None:
-                    values[i] = proc(values[i])
-            params.append(tuple(values))
+        for rec in rows:
+            values = _values(rec)
+            if dob is not None and values[dob_at] is not None:
+                values = (*values[:dob_at], dob(values[dob_at]), *values[dob_at + 1 :])
+            params.append(values + tail)
         conn.exec_driver_sql(sql, params)
-
-    @staticmethod
-    def _record_row(
-        rec: SourceRecord, body: str, digest: str, import_id: int, now: datetime
-    ) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "source": rec.source.value,
-            "kind": rec.kind.value,
-            "source_record_id": rec.source_record_id,
-            "subject_id": rec.subject_id,
-            "payload": body,
-            "content_hash": digest,
-            "import_id": import_id,
-            "file": rec.provenance.file,
-            "line": rec.provenance.line,
-            "imported_at": now,
-            "truth_person_id": rec.truth_person_id,
-        }
-        person = rec.person
-        for column in PERSON_COLUMNS:
-            row[column] = getattr(person, column) if person is not None else None
-        return row
-
-    @staticmethod
-    def _update_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
-        from sqlalchemy import bindparam
-
-        columns = [c for c in rows[0] if c not in ("_id", "source", "kind", "source_record_id")]
-        stmt = (
-            update(records)
-            .where(records.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in columns})
-        )
-        conn.execute(stmt, rows)
 
     @final
     def erase_record(self, conn: Connection, record_id: int) -> None:

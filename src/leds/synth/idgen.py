@@ -32,8 +32,8 @@ from leds.model.identifiers import (
 )
 
 VEHICLES_PER_PERSON = 4
-PNC_BLOCK = 10_000_000
-CRO_BLOCK = 1_000_000
+PNC_BLOCK = 9_999_999  # serials 1..9,999,999 (7 digits)
+CRO_BLOCK = 999_999  # serials 1..999,999 (6 digits)
 CRO_YEAR_CLASSES = 16
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _AREA2 = "ABCDEFGHJKLMNOPRSTUVWXY"  # second memory-tag letter: no I, Q, Z

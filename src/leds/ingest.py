@@ -1,0 +1,116 @@
+"""The import pipeline: plan the files of an extract, parse and prepare each, drop duplicate
+keys, and hand prepared records and rejections to the service in order.
+
+Parsing and preparing (canonical JSON, content hash) cost more than storing; for an extract
+of several large files they run in worker processes, a file each, while the service stores
+what is ready. At most ``workers + 1`` files are in flight, so memory stays bounded by the
+size of a few part files whatever the size of the extract.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from leds.model.records import Rejection, SourceRecord
+from leds.sources import Source, get_source
+from leds.sources.base import DuplicateKeys
+from leds.store.base import PreparedRecord, prepare_record
+
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # smaller extracts: in-process (a pool costs more)
+
+Item = PreparedRecord | Rejection
+
+
+def _prepare(source: Source, file: Path, single: bool) -> list[Item]:
+    items: list[Item] = []
+    for item in source.parse_file(file, single=single):
+        items.append(prepare_record(item) if isinstance(item, SourceRecord) else item)
+    return items
+
+
+_WORKER_SOURCES: dict[tuple[str, str | None], Source] = {}
+
+
+def _prepare_in_worker(name: str, mapping: str | None, file: str) -> tuple[list[Item], list[str]]:
+    """Worker process: parse and prepare one file; return its items and notices."""
+    key = (name, mapping)
+    source = _WORKER_SOURCES.get(key)
+    if source is None:
+        source = _WORKER_SOURCES[key] = get_source(name, mapping=Path(mapping) if mapping else None)
+    source.plan(Path(file))  # the per-file checks the parent made for the whole plan
+    items = _prepare(source, Path(file), single=False)
+    return items, list(source.notices)
+
+
+class Ingest:
+    """One extract to import: ``items()`` yields its prepared records and rejections."""
+
+    def __init__(
+        self, name: str, path: Path, *, mapping: Path | None = None, workers: int | None = None
+    ) -> None:
+        self.name = name
+        self.mapping = mapping
+        self.source = get_source(name, mapping=mapping)
+        self.files = self.source.plan(Path(path))  # raises ExtractError for a bad path
+        self.single = Path(path).is_file()
+        self.notices: list[str] = []
+        cores = os.cpu_count() or 1
+        size = sum(f.stat().st_size for f in self.files)
+        wanted = workers if workers is not None else min(cores, 2)
+        self.workers = wanted if len(self.files) > 1 and size >= PARALLEL_MIN_BYTES else 1
+
+    def _note(self, notices: list[str]) -> None:
+        for notice in notices:
+            if notice not in self.notices:
+                self.notices.append(notice)
+
+    def _per_file(self) -> Iterator[list[Item]]:
+        if self.workers <= 1:
+            for file in self.files:
+                items = _prepare(self.source, file, self.single)
+                self._note(self.source.notices)
+                yield items
+            return
+        # fork is quick and needs no re-import; with other threads running (a server) it is
+        # not safe, so spawn then.
+        context = (
+            mp.get_context("fork") if threading.active_count() == 1 else mp.get_context("spawn")
+        )
+        mapping = str(self.mapping) if self.mapping else None
+        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+            pending: deque[Future[tuple[list[Item], list[str]]]] = deque()
+            files = iter(self.files)
+            for file in files:
+                pending.append(pool.submit(_prepare_in_worker, self.name, mapping, str(file)))
+                if len(pending) > self.workers:
+                    break
+            while pending:
+                items, notices = pending.popleft().result()
+                next_file = next(files, None)
+                if next_file is not None:
+                    pending.append(
+                        pool.submit(_prepare_in_worker, self.name, mapping, str(next_file))
+                    )
+                self._note(notices)
+                yield items
+
+    def items(self) -> Iterator[Item]:
+        """Prepared records and rejections, file by file, in order; a record whose key was
+        already seen in this extract is rejected, naming where the first one was."""
+        duplicates = DuplicateKeys(self.source.system)
+        system = self.source.system
+        for items in self._per_file():
+            for item in items:
+                if type(item) is PreparedRecord:
+                    reason = duplicates.check(item.kind, item.source_record_id, item.file,
+                                              item.line)  # fmt: skip
+                    if reason is not None:
+                        yield Rejection(system, item.file, item.line, None, reason, item.payload)
+                        continue
+                yield item
