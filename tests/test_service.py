@@ -205,3 +205,26 @@ def test_erasure_removes_the_record_and_logs_no_content(
     with pytest.raises(AccessDenied):
         service.erase_record(CONSTABLE, constable_stop, "pnc", "person", "2011/0275516Q",
                              "no reason at all really")  # fmt: skip
+
+
+def test_duplicate_keys_across_files_are_rejected_also_on_reimport(
+    service: Service, store: Store, tmp_path: Path
+) -> None:
+    extract = tmp_path / "pnc"
+    extract.mkdir()
+    (extract / "pnc-00001.txt").write_text("\n".join(PNC_LINES) + "\n")
+    again = "NOM|2001/0171310W||SMYTHE|ANNA|F|04031985|LEEDS|W1|165|SLIM||GBR|"
+    (extract / "pnc-00002.txt").write_text(
+        "\n".join(["H|PNC|1|2026-11-26T12:00:00Z|2", again, "T|1"]) + "\n"
+    )
+    for _ in range(2):  # a re-import finds the same duplicate, and changes nothing
+        summary = service.import_source(STEWARD, ADMIN, "pnc", extract).value
+        assert summary.rejected == 2  # the bad check letter, and the duplicate
+        assert summary.updated == 0
+        assert summary.by_kind["person"] == 2
+        reasons = [
+            r.reason for r in service.list_rejections(STEWARD, ADMIN, summary.import_id).value
+        ]
+        assert "duplicate key person 2001/0171310W (first at pnc-00001.txt:2)" in reasons
+    shown = service.read_record(STEWARD, ADMIN, "pnc", "person", "2001/0171310W").value
+    assert shown.record.payload["surname"] == "SMITH"

@@ -1,5 +1,5 @@
-"""The import pipeline: plan the files of an extract, parse and prepare each, drop duplicate
-keys, and hand prepared records and rejections to the service in order.
+"""The import pipeline: plan the files of an extract, parse and prepare each, and hand
+prepared records and rejections to the service in order.
 
 Parsing and preparing (canonical JSON, content hash) cost more than storing; for an extract
 of several large files they run in worker processes, a file each, while the service stores
@@ -19,7 +19,6 @@ from pathlib import Path
 
 from leds.model.records import Rejection, SourceRecord
 from leds.sources import Source, get_source
-from leds.sources.base import DuplicateKeys
 from leds.store.base import PreparedRecord, prepare_record
 
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # smaller extracts: in-process (a pool costs more)
@@ -101,16 +100,8 @@ class Ingest:
                 yield items
 
     def items(self) -> Iterator[Item]:
-        """Prepared records and rejections, file by file, in order; a record whose key was
-        already seen in this extract is rejected, naming where the first one was."""
-        duplicates = DuplicateKeys(self.source.system)
-        system = self.source.system
+        """Prepared records and rejections, file by file, in order. (Duplicate keys across
+        the extract are found by the store against what this import already delivered, so
+        memory does not grow with the extract.)"""
         for items in self._per_file():
-            for item in items:
-                if type(item) is PreparedRecord:
-                    reason = duplicates.check(item.kind, item.source_record_id, item.file,
-                                              item.line)  # fmt: skip
-                    if reason is not None:
-                        yield Rejection(system, item.file, item.line, None, reason, item.payload)
-                        continue
-                yield item
+            yield from items

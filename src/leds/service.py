@@ -416,7 +416,13 @@ class Service:
         def commit(accepted: list[PreparedRecord], rejected: list[Rejection]) -> None:
             with self._audited() as conn:
                 counts = self._store.write_prepared(conn, import_id, accepted)
+                rejected = [*rejected, *counts.duplicates]
                 self._store.write_rejections(conn, import_id, rejected)
+                if counts.duplicates:
+                    summary.rejected += len(counts.duplicates)
+                    kinds = {(r.file, r.line): r.kind for r in accepted}
+                    for dup in counts.duplicates:
+                        summary.by_kind[kinds[(dup.file, dup.line)]] -= 1
                 summary.inserted += counts.inserted
                 summary.updated += counts.updated
                 summary.unchanged += counts.unchanged

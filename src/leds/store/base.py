@@ -39,6 +39,7 @@ class WriteCounts:
     updated: int = 0
     unchanged: int = 0
     updated_ids: tuple[int, ...] = ()
+    duplicates: tuple[Rejection, ...] = ()  # keys this import had already delivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,14 @@ def prepare_record(rec: SourceRecord) -> PreparedRecord:
         rec.truth_person_id,
         _NO_PERSON if person is None else tuple(getattr(person, c) for c in PERSON_COLUMNS),
     )
+
+
+class _Held(NamedTuple):
+    id: int
+    content_hash: str
+    import_id: int
+    file: str
+    line: int
 
 
 def _values(rec: PreparedRecord) -> tuple[Any, ...]:
@@ -212,33 +221,60 @@ class Store(ABC):
     def write_prepared(
         self, conn: Connection, import_id: int, batch: Sequence[PreparedRecord]
     ) -> WriteCounts:
-        """:meth:`write_records` for records already prepared (e.g. in a worker process)."""
+        """:meth:`write_records` for records already prepared (e.g. in a worker process).
+
+        A key this import already delivered (earlier in the batch, or in an earlier batch:
+        the stored row carries this import's id) is a duplicate inside one extract: it is
+        returned as a rejection and changes nothing. Unchanged records are marked as
+        delivered by this import too, so duplicates are found in re-imports as well, with
+        memory bounded by the batch, not the extract.
+        """
         if not batch:
             return WriteCounts()
         existing = self._existing(conn, batch)
         now = datetime.now(UTC)
         new_rows: list[PreparedRecord] = []
         changed: list[tuple[int, PreparedRecord]] = []
-        unchanged = 0
+        reconfirmed: list[int] = []
+        duplicates: list[Rejection] = []
+        first_here: dict[tuple[str, str], tuple[str, int]] = {}
         for rec in batch:
-            found = existing.get((rec.kind, rec.source_record_id))
+            key = (rec.kind, rec.source_record_id)
+            found = existing.get(key)
+            first = first_here.get(key)
+            if first is None and found is not None and found.import_id == import_id:
+                first = (found.file, found.line)
+            if first is not None:
+                where = f"{first[0]}:{first[1]}"
+                reason = f"duplicate key {rec.kind} {rec.source_record_id} (first at {where})"
+                duplicates.append(
+                    Rejection(
+                        SourceSystem(rec.source), rec.file, rec.line, None, reason, rec.payload
+                    )
+                )
+                continue
+            first_here[key] = (rec.file, rec.line)
             if found is None:
                 new_rows.append(rec)
-            elif found[1] == rec.content_hash:
-                unchanged += 1
+            elif found.content_hash == rec.content_hash:
+                reconfirmed.append(found.id)
             else:
-                changed.append((found[0], rec))
+                changed.append((found.id, rec))
         if new_rows:
             self._insert_rows(conn, import_id, now, new_rows)
         for record_id, rec in changed:
             values = dict(zip(_PREPARED_COLUMNS, _values(rec), strict=True))
             values.update(import_id=import_id, imported_at=now)
             conn.execute(update(records).where(records.c.id == record_id).values(values))
+        for start in range(0, len(reconfirmed), self._LOOKUP_CHUNK):
+            chunk = reconfirmed[start : start + self._LOOKUP_CHUNK]
+            conn.execute(update(records).where(records.c.id.in_(chunk)).values(import_id=import_id))
         return WriteCounts(
             inserted=len(new_rows),
             updated=len(changed),
-            unchanged=unchanged,
+            unchanged=len(reconfirmed),
             updated_ids=tuple(i for i, _ in changed),
+            duplicates=tuple(duplicates),
         )
 
     # The bulk paths below use the driver directly: SQLAlchemy's per-row parameter handling
@@ -252,10 +288,10 @@ class Store(ABC):
 
     def _existing(
         self, conn: Connection, batch: Sequence[PreparedRecord]
-    ) -> dict[tuple[str, str], tuple[int, str]]:
-        """(kind, source_record_id) -> (id, content_hash) of the batch's records already held."""
+    ) -> dict[tuple[str, str], _Held]:
+        """(kind, source_record_id) -> what is held for each of the batch's records."""
         mark = self._placeholder(conn)
-        found: dict[tuple[str, str], tuple[int, str]] = {}
+        found: dict[tuple[str, str], _Held] = {}
         by_key: dict[tuple[str, str], list[str]] = {}
         for rec in batch:
             by_key.setdefault((rec.source, rec.kind), []).append(rec.source_record_id)
@@ -265,11 +301,13 @@ class Store(ABC):
                 chunk = unique[start : start + self._LOOKUP_CHUNK]
                 marks = ", ".join([mark] * len(chunk))
                 sql = (  # the whole unique key (source, kind, id): an index lookup per id
-                    "SELECT source_record_id, id, content_hash FROM records "
-                    f"WHERE source = {mark} AND kind = {mark} AND source_record_id IN ({marks})"
+                    "SELECT source_record_id, id, content_hash, import_id, file, line "
+                    f"FROM records WHERE source = {mark} AND kind = {mark} "
+                    f"AND source_record_id IN ({marks})"
                 )
-                for rid, ident, digest in conn.exec_driver_sql(sql, (source, kind, *chunk)):
-                    found[(kind, rid)] = (int(ident), digest)
+                for rid, *held in conn.exec_driver_sql(sql, (source, kind, *chunk)):
+                    found[(kind, rid)] = _Held(int(held[0]), held[1], int(held[2]), held[3],
+                                               int(held[4]))  # fmt: skip
         return found
 
     def _insert_rows(
