@@ -180,6 +180,7 @@ def stored(rec: SourceRecord, ident: int = 1) -> StoredRecord:
         line=rec.provenance.line,
         import_id=1,
         imported_at=datetime(2026, 11, 26, tzinfo=UTC),
+        content_hash=rec.canonical()[1],
     )
 
 
