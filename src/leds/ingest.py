@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from leds.model.records import Rejection, SourceRecord
 from leds.sources import Source, get_source
@@ -36,7 +37,12 @@ def _prepare(source: Source, file: Path, single: bool) -> list[Item]:
 _WORKER_SOURCES: dict[tuple[str, str | None], Source] = {}
 
 
-def _prepare_in_worker(name: str, mapping: str | None, file: str) -> tuple[list[Item], list[str]]:
+# Across the process boundary prepared records travel as plain tuples: a named tuple costs
+# several times more to pickle and unpickle, and that cost lands on the importing process.
+Wire = tuple[Any, ...] | Rejection
+
+
+def _prepare_in_worker(name: str, mapping: str | None, file: str) -> tuple[list[Wire], list[str]]:
     """Worker process: parse and prepare one file; return its items and notices."""
     key = (name, mapping)
     source = _WORKER_SOURCES.get(key)
@@ -44,7 +50,8 @@ def _prepare_in_worker(name: str, mapping: str | None, file: str) -> tuple[list[
         source = _WORKER_SOURCES[key] = get_source(name, mapping=Path(mapping) if mapping else None)
     source.plan(Path(file))  # the per-file checks the parent made for the whole plan
     items = _prepare(source, Path(file), single=False)
-    return items, list(source.notices)
+    wire: list[Wire] = [tuple(i) if type(i) is PreparedRecord else i for i in items]
+    return wire, list(source.notices)
 
 
 class Ingest:
@@ -61,8 +68,9 @@ class Ingest:
         self.notices: list[str] = []
         cores = os.cpu_count() or 1
         size = sum(f.stat().st_size for f in self.files)
-        wanted = workers if workers is not None else min(cores, 2)
-        self.workers = wanted if len(self.files) > 1 and size >= PARALLEL_MIN_BYTES else 1
+        if workers is None:  # by default: parallel for large extracts of several files
+            workers = min(cores, 2) if size >= PARALLEL_MIN_BYTES else 1
+        self.workers = workers if len(self.files) > 1 else 1
 
     def _note(self, notices: list[str]) -> None:
         for notice in notices:
@@ -83,21 +91,22 @@ class Ingest:
         )
         mapping = str(self.mapping) if self.mapping else None
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            pending: deque[Future[tuple[list[Item], list[str]]]] = deque()
+            pending: deque[Future[tuple[list[Wire], list[str]]]] = deque()
             files = iter(self.files)
             for file in files:
                 pending.append(pool.submit(_prepare_in_worker, self.name, mapping, str(file)))
                 if len(pending) > self.workers:
                     break
             while pending:
-                items, notices = pending.popleft().result()
+                wire, notices = pending.popleft().result()
                 next_file = next(files, None)
                 if next_file is not None:
                     pending.append(
                         pool.submit(_prepare_in_worker, self.name, mapping, str(next_file))
                     )
                 self._note(notices)
-                yield items
+                make = PreparedRecord._make
+                yield [i if isinstance(i, Rejection) else make(i) for i in wire]
 
     def items(self) -> Iterator[Item]:
         """Prepared records and rejections, file by file, in order. (Duplicate keys across

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from leds.errors import LedsError
 from leds.governance.audit.keys import load_or_create_signer
 from leds.governance.audit.log import AuditLog
 from leds.service import Service
@@ -45,14 +46,22 @@ def test_sigkill_during_appends_loses_no_acknowledged_entry(tmp_path: Path) -> N
     for run in range(KILL_RUNS):
         child = _child("append", target, str(key), "1000000")
         assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready", child.stderr
+        ready = child.stdout.readline().strip()
+        if ready != "ready":
+            child.kill()
+            _, err = child.communicate()
+            pytest.fail(f"run {run}: the writer did not start: {ready!r} {err[-2000:]}")
         time.sleep(rng.uniform(0.0, 0.25))
         child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate()
+        out, err = child.communicate()
         acks = [int(line.split()[1]) for line in out.splitlines() if line.startswith("ack")]
         log = _log(target, key)
-        entries = _count(log)  # verify: contiguous, every leaf and checkpoint right
-        log.store.close()
+        try:
+            entries = _count(log)  # verify: contiguous, every leaf and checkpoint right
+        except LedsError as exc:
+            pytest.fail(f"run {run}: {exc} (acked {acks[-3:]}; child stderr: {err[-2000:]})")
+        finally:
+            log.store.close()
         if acks:
             acked_max = max(acked_max, acks[-1])
         assert entries >= acked_max, f"run {run}: acknowledged {acked_max}, log has {entries}"
