@@ -105,3 +105,20 @@ def test_audit_entries_are_sequential_and_read_back(store: Store, audit_log: Aud
     assert entries[1].purpose == "oversight"
     assert entries[1].at.tzinfo is not None
     assert [e.seq for e in store.audit_entries(after=seqs[0])] == seqs[1:]
+
+
+def test_bulk_written_values_read_back_as_core_writes_them(store: Store) -> None:
+    batch = [_person("2001/0171310W", "SMITH")]
+    with store.transaction() as conn:
+        iid = store.begin_import(conn, SourceSystem.PNC, "p", "steward1")
+        store.write_records(conn, iid, batch)
+    with store.engine.connect() as conn:
+        from sqlalchemy import text
+
+        raw = conn.execute(text("select imported_at, dob from records")).one()
+    if store.backend == "sqlite":  # SQLAlchemy's own storage format, not the driver's
+        assert "+" not in str(raw[0])
+        assert str(raw[1]) == "1985-03-04"
+    rec = store.get_record("pnc", "person", "2001/0171310W")
+    assert rec is not None
+    assert rec.person["dob"] == "1985-03-04"

@@ -315,8 +315,8 @@ class Store(ABC):
     ) -> None:
         columns = (*_PREPARED_COLUMNS, "import_id", "imported_at")
         dialect = conn.dialect
-        stamp = records.c.imported_at.type.bind_processor(dialect)
-        dob = records.c.dob.type.bind_processor(dialect)
+        stamp = records.c.imported_at.type.dialect_impl(dialect).bind_processor(dialect)
+        dob = records.c.dob.type.dialect_impl(dialect).bind_processor(dialect)
         dob_at = _PREPARED_COLUMNS.index("dob")
         tail = (import_id, stamp(now) if stamp else now)
         mark = self._placeholder(conn)
