@@ -398,19 +398,26 @@ class Service:
         query = {"source": source, "path": str(path), "mapping": str(mapping) if mapping else None}
         system = get_source(source, mapping=mapping).system
         decision = self._authorise(user, purpose, "import_source", query, source=system.value)
+
+        def collected(import_id: int, outcome: dict[str, Any], conn: Connection) -> int:
+            return self._record(
+                AuditKind.COLLECTION, user, purpose, "import_source", query, decision,
+                [f"import/{import_id}"], outcome, conn,
+            )  # fmt: skip
+
+        def finish(summary: ImportSummary) -> int:
+            with self._audited() as conn:
+                self._store.finish_import(conn, summary)
+                return collected(summary.import_id, {
+                    "status": summary.status, "read": summary.read,
+                    "inserted": summary.inserted, "updated": summary.updated,
+                    "unchanged": summary.unchanged, "rejected": summary.rejected,
+                    "message": summary.message,
+                }, conn)  # fmt: skip
+
         with self._audited() as conn:
             import_id = self._store.begin_import(conn, system, str(path), user.actor.user_id)
-            self._record(
-                AuditKind.COLLECTION,
-                user,
-                purpose,
-                "import_source",
-                query,
-                decision,
-                [f"import/{import_id}"],
-                {"status": "started"},
-                conn,
-            )
+            collected(import_id, {"status": "started"}, conn)
         summary = ImportSummary(import_id=import_id, source=system, path=str(path))
 
         def commit(accepted: list[PreparedRecord], rejected: list[Rejection]) -> None:
@@ -427,14 +434,8 @@ class Service:
                 summary.updated += counts.updated
                 summary.unchanged += counts.unchanged
                 lines = [r.line for r in accepted]
-                self._record(
-                    AuditKind.COLLECTION,
-                    user,
-                    purpose,
-                    "import_source",
-                    query,
-                    decision,
-                    [f"import/{import_id}"],
+                collected(
+                    import_id,
                     {
                         "files": sorted({r.file for r in accepted}),
                         "first_line": min(lines, default=0),
@@ -482,45 +483,15 @@ class Service:
                 progress(len(accepted) + len(rejected))
         except ExtractError as exc:
             summary.status, summary.message = "failed", str(exc)
-            self._finish(user, purpose, query, decision, summary)
+            finish(summary)
             raise
         summary.status = "complete"
         notes.extend(ingest.notices)
         if summary.rejected:
             notes.append(f"{summary.rejected} rows rejected; see `leds rejections {import_id}`")
         summary.message = "; ".join(notes) or None
-        summary.audit_seq = self._finish(user, purpose, query, decision, summary)
+        summary.audit_seq = finish(summary)
         return Result(summary, summary.audit_seq)
-
-    def _finish(
-        self,
-        user: AuthenticatedUser,
-        purpose: PurposeStatement,
-        query: dict[str, Any],
-        decision: Decision,
-        summary: ImportSummary,
-    ) -> int:
-        with self._audited() as conn:
-            self._store.finish_import(conn, summary)
-            return self._record(
-                AuditKind.COLLECTION,
-                user,
-                purpose,
-                "import_source",
-                query,
-                decision,
-                [f"import/{summary.import_id}"],
-                {
-                    "status": summary.status,
-                    "read": summary.read,
-                    "inserted": summary.inserted,
-                    "updated": summary.updated,
-                    "unchanged": summary.unchanged,
-                    "rejected": summary.rejected,
-                    "message": summary.message,
-                },
-                conn,
-            )
 
     def list_imports(
         self, user: AuthenticatedUser, purpose: PurposeStatement, limit: int = 100
