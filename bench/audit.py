@@ -75,6 +75,12 @@ PURPOSE = PurposeStatement.of("stop", "vehicle stopped on the A64 tonight")
 TEN_MILLION = 10_000_000
 
 
+def _acks(out: str) -> list[int]:
+    """Acknowledged seqs: complete ``ack N`` lines only (a kill can cut the last line)."""
+    complete = out.split("\n")[:-1]
+    return [int(line[4:]) for line in complete if line.startswith("ack ") and line[4:].isdigit()]
+
+
 def consultation(i: int) -> AuditEvent:
     """A consultation event shaped like the service's (one search, one subject shown)."""
     return AuditEvent(
@@ -371,7 +377,7 @@ def bench_crash(args: argparse.Namespace, work: Path, report: Report) -> None:
         time.sleep(rng.uniform(0.0, args.kill_max_delay))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
-        acks = [int(line.split()[1]) for line in out.splitlines() if line.startswith("ack")]
+        acks = _acks(out)
         log = open_log(target)
         try:
             present = log.verify().entries
@@ -430,7 +436,7 @@ def bench_concurrency(args: argparse.Namespace, work: Path, report: Report) -> N
         out, err = proc.communicate()
         if proc.returncode != 0:
             raise SystemExit(f"a writer failed: {err}")
-        acks += [int(line.split()[1]) for line in out.splitlines() if line.startswith("ack")]
+        acks += _acks(out)
     seconds = time.perf_counter() - start
     log = open_log(target)
     verified = log.verify()
