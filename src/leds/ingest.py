@@ -77,13 +77,7 @@ class Ingest:
             if notice not in self.notices:
                 self.notices.append(notice)
 
-    def _per_file(self) -> Iterator[list[Item]]:
-        if self.workers <= 1:
-            for file in self.files:
-                items = _prepare(self.source, file, self.single)
-                self._note(self.source.notices)
-                yield items
-            return
+    def _from_workers(self) -> Iterator[list[Item]]:
         # fork is quick and needs no re-import; with other threads running (a server) it is
         # not safe, so spawn then.
         context = (
@@ -109,8 +103,15 @@ class Ingest:
                 yield [i if isinstance(i, Rejection) else make(i) for i in wire]
 
     def items(self) -> Iterator[Item]:
-        """Prepared records and rejections, file by file, in order. (Duplicate keys across
-        the extract are found by the store against what this import already delivered, so
-        memory does not grow with the extract.)"""
-        for items in self._per_file():
+        """Prepared records and rejections, file by file, in order. In-process they stream
+        (memory does not grow with a file); from workers they come a file at a time.
+        (Duplicate keys across the extract are found by the store against what this import
+        already delivered, so memory does not grow with the extract either.)"""
+        if self.workers <= 1:
+            for file in self.files:
+                for item in self.source.parse_file(file, single=self.single):
+                    yield prepare_record(item) if isinstance(item, SourceRecord) else item
+                self._note(self.source.notices)
+            return
+        for items in self._from_workers():
             yield from items
