@@ -34,7 +34,15 @@ PNC = (
 # only a user whose vetting or training has lapsed is refused.
 ANY_ROLE = {"create_token", "list_imports"}
 # Operations that do not touch personal data or are the sign-in itself.
-NOT_OPERATIONS = {"open", "close", "log", "login", "login_token", "has_accounts", "account_exists"}
+NOT_OPERATIONS = {
+    "open",
+    "close",
+    "log_verifier",
+    "login",
+    "login_token",
+    "has_accounts",
+    "account_exists",
+}
 
 Call = Callable[[Service, AuthenticatedUser, Any], Result[Any]]
 
@@ -55,7 +63,7 @@ def _cases(tmp_path: Path) -> dict[str, tuple[AuthenticatedUser, PurposeStatemen
     witness_key = NoteSigner.generate("oversight-witness")
 
     def cosign(s: Service, u: AuthenticatedUser, p: Any) -> Result[str]:
-        return s.witness_cosign(u, p, Witness(tmp_path / "w.json", witness_key, s.log.verifier))
+        return s.witness_cosign(u, p, Witness(tmp_path / "w.json", witness_key, s.log_verifier))
 
     return {
         "import_source": (STEWARD, ADMIN, lambda s, u, p: s.import_source(u, p, "pnc", extract)),
@@ -119,4 +127,4 @@ def test_each_success_carries_its_committed_audit_entry(
         assert last[0].actor_id == user.actor.user_id, name
         assert last[0].purpose == purpose.code.value, name
         assert last[0].decision.startswith("allow:"), name
-    assert service.log.verify().entries == len(store.audit_entries(limit=100_000))
+    assert service._log.verify().entries == len(store.audit_entries(limit=100_000))

@@ -200,7 +200,7 @@ def test_erasure_removes_the_record_and_logs_no_content(
     text = repr(erasure)
     for content in ("SMITH", "ANNA", "2001/0171310W", "1985"):
         assert content not in text
-    assert service.log.verify().entries == len(store.audit_entries())
+    assert service._log.verify().entries == len(store.audit_entries())
     constable_stop = PurposeStatement.of("stop", "driver stopped on the A64 tonight")
     with pytest.raises(AccessDenied):
         service.erase_record(CONSTABLE, constable_stop, "pnc", "person", "2011/0275516Q",

@@ -532,7 +532,7 @@ def audit_witness(
     statement = PurposeStatement.of(purpose, reason, case)
     signer = load_or_create_signer(key, name="leds-oversight-witness")
     with _service(data, store) as service:
-        verifier = NoteVerifier.from_string(log_key) if log_key else service.log.verifier
+        verifier = NoteVerifier.from_string(log_key) if log_key else service.log_verifier
         witness = Witness(state, signer, verifier)
         result = service.witness_cosign(_login(service, user, token), statement, witness)
     out.print(result.value, end="")

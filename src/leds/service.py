@@ -35,6 +35,7 @@ from leds.governance.audit.events import AuditEntry, AuditEvent
 from leds.governance.audit.group import GroupCommitter
 from leds.governance.audit.keys import load_or_create_signer
 from leds.governance.audit.log import AuditLog, InclusionProof, VerifyReport
+from leds.governance.audit.notes import NoteVerifier
 from leds.governance.audit.witness import Witness
 from leds.governance.authn import (
     Account,
@@ -141,9 +142,9 @@ class Service:
         return cls(store, AuditLog(store, signer), group_commit=group_commit)
 
     @property
-    def log(self) -> AuditLog:
-        """The audit log (for its public, content-free parts: checkpoints and proofs)."""
-        return self._log
+    def log_verifier(self) -> NoteVerifier:
+        """The audit log's public key (what a witness or an oversight body checks against)."""
+        return self._log.verifier
 
     def close(self) -> None:
         if self._committer is not None:

@@ -113,7 +113,7 @@ def test_a_full_disk_fails_closed_and_the_log_recovers(tmp_path: Path) -> None:
     assert refused, "the disk filled and reads were refused"
     service = Service.open(data)
     try:
-        report = service.log.verify()
+        report = service._log.verify()
         assert report.entries >= max(oks)  # every response returned has its entry
         from actors import STEWARD
         from leds.governance.identity import PurposeStatement
@@ -123,6 +123,6 @@ def test_a_full_disk_fails_closed_and_the_log_recovers(tmp_path: Path) -> None:
             PurposeStatement.of("admin-process", "after space was freed"),
         )
         assert after.audit_seq == report.entries + 1
-        assert service.log.verify().entries == after.audit_seq
+        assert service._log.verify().entries == after.audit_seq
     finally:
         service.close()
