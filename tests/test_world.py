@@ -162,6 +162,14 @@ def test_cli_accounts_ingest_sources_record_audit_and_errors(world: Path, tmp_pa
     assert missing.returncode == 2
     assert "no person record" in missing.stderr
 
+    rejected = _leds("rejections", "1", *steward, "--json", *ADMIN_ARGS, password=NEW_PASSWORD)
+    assert rejected.returncode == 0, rejected.stderr
+    assert json.loads(rejected.stdout)["rejections"]
+    token = _leds("token", "--label", "ci", *steward, *ADMIN_ARGS, password=NEW_PASSWORD)
+    assert token.returncode == 0, token.stderr
+    by_token = _leds("sources", "--token", token.stdout.strip(), *data, "--json", *ADMIN_ARGS)
+    assert by_token.returncode == 0, by_token.stderr
+
     stop = ["--purpose", "stop", "--reason", "vehicle stopped on the A64"]
     constable = _leds(
         "ingest", "pnc", str(world / "pnc"), "--user", "pc1", *data, *stop, password=NEW_PASSWORD
@@ -186,6 +194,9 @@ def test_cli_accounts_ingest_sources_record_audit_and_errors(world: Path, tmp_pa
     assert log.returncode == 0, log.stderr
     decisions = [e["decision"] for e in json.loads(log.stdout)["entries"]]
     assert any(d.startswith("deny:") for d in decisions)
+    proof = _leds("audit", "prove", "1", *oversight, password=NEW_PASSWORD)
+    assert proof.returncode == 0, proof.stderr
+    assert json.loads(proof.stdout)["seq"] == 1
     witness = _leds(
         "audit",
         "witness",

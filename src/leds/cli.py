@@ -8,15 +8,17 @@ takes ``--purpose`` / ``--reason`` / ``--case`` (or ``LEDS_PURPOSE`` / ``LEDS_RE
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 import click
 import typer
@@ -125,6 +127,67 @@ def _service(data: Path | None, store: str | None) -> Iterator[Service]:
         service.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who is asking and why: the options every command on personal data takes."""
+
+    purpose: str | None = None
+    reason: str | None = None
+    case: str | None = None
+    user: str | None = None
+    token: str | None = None
+    data: Path | None = None
+    store: str | None = None
+
+    def statement(self) -> PurposeStatement:
+        return PurposeStatement.of(self.purpose, self.reason, self.case)
+
+    @contextmanager
+    def service(self) -> Iterator[Service]:
+        with _service(self.data, self.store) as service:
+            yield service
+
+    def login(self, service: Service) -> AuthenticatedUser:
+        return _login(service, self.user, self.token)
+
+
+ACCESS = Access()  # replaced by the options given on the command line
+
+_ACCESS_OPTIONS: dict[str, Any] = {
+    "purpose": PurposeOpt,
+    "reason": ReasonOpt,
+    "case": CaseOpt,
+    "user": UserOpt,
+    "token": TokenOpt,
+    "data": DataOpt,
+    "store": StoreOpt,
+}
+
+
+def with_access(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the shared sign-in, purpose and data options as one ``access``
+    argument (Typer reads the options from the signature this builds)."""
+    hints = get_type_hints(command, include_extras=True)
+    own = [
+        p.replace(annotation=hints[p.name])
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "access"
+    ]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=kind)
+        for name, kind in _ACCESS_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        access = Access(**{name: kwargs.pop(name, None) for name in _ACCESS_OPTIONS})
+        command(*args, access=access, **kwargs)
+
+    run.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
+    run.__annotations__ = {**{p.name: p.annotation for p in own}, **_ACCESS_OPTIONS}
+    return run
+
+
 @contextmanager
 def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     columns = [
@@ -213,43 +276,31 @@ def _print_summary(summary: Any) -> None:
 
 
 @app.command()
+@with_access
 def ingest(
     source: Annotated[str, typer.Argument(help="pnc, pnd, dvla, iabs or csv")],
     path: Annotated[Path, typer.Argument(help="An extract file or a directory of them")],
     mapping: Annotated[Path | None, typer.Option("--mapping", help="TOML mapping (csv)")] = None,
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a source extract (a *collection*, recorded in the audit log)."""
-    statement = PurposeStatement.of(purpose, reason, case)
-    with _service(data, store) as service:
-        summary = ingest_path(
-            service, _login(service, user, token), statement, source, path, mapping
-        )
+    statement = access.statement()
+    with access.service() as service:
+        summary = ingest_path(service, access.login(service), statement, source, path, mapping)
     _json(summary) if as_json else _print_summary(summary)
 
 
 @app.command()
+@with_access
 def sources(
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
     as_json: JsonOpt = False,
 ) -> None:
     """List imports and the number of records held per source and kind."""
-    statement = PurposeStatement.of(purpose, reason, case)
-    with _service(data, store) as service:
-        result = service.list_imports(_login(service, user, token), statement)
+    statement = access.statement()
+    with access.service() as service:
+        result = service.list_imports(access.login(service), statement)
     overview = result.value
     if as_json:
         _json(
@@ -297,22 +348,17 @@ def sources(
 
 
 @app.command()
+@with_access
 def rejections(
     import_id: Annotated[int, typer.Argument(help="Import number (see `leds sources`)")],
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the rows an import rejected, with file, line, field and reason."""
-    statement = PurposeStatement.of(purpose, reason, case)
-    with _service(data, store) as service:
-        result = service.list_rejections(_login(service, user, token), statement, import_id, limit)
+    statement = access.statement()
+    with access.service() as service:
+        result = service.list_rejections(access.login(service), statement, import_id, limit)
     if as_json:
         _json({"rejections": result.value, "audit_seq": result.audit_seq})
         return
@@ -325,6 +371,7 @@ def rejections(
 
 
 @app.command()
+@with_access
 def record(
     source: Annotated[str, typer.Argument(help="pnc, pnd, dvla, iabs or generic")],
     kind: Annotated[str, typer.Argument(help="Record kind, e.g. person, arrest, vehicle")],
@@ -333,20 +380,14 @@ def record(
         str | None,
         typer.Option("--sensitive", help="Justification to see sensitive fields (recorded)"),
     ] = None,
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
     as_json: JsonOpt = False,
 ) -> None:
     """Read one source record with its provenance (a *consultation*, recorded); fields you
     may not see are withheld and listed with the reason."""
-    statement = PurposeStatement.of(purpose, reason, case)
-    with _service(data, store) as service:
-        who = _login(service, user, token)
+    statement = access.statement()
+    with access.service() as service:
+        who = access.login(service)
         result = service.read_record(who, statement, source, kind, record_id, sensitive=sensitive)
     view = result.value
     if as_json:
@@ -383,45 +424,35 @@ def record(
 
 
 @app.command()
+@with_access
 def erase(
     source: Annotated[str, typer.Argument(help="pnc, pnd, dvla, iabs or generic")],
     kind: Annotated[str, typer.Argument(help="Record kind, e.g. person, marker")],
     record_id: Annotated[str, typer.Argument(help="The source's own record id")],
     why: Annotated[str, typer.Option("--why", help="Why it is erased (retention, rectification)")],
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
 ) -> None:
     """Erase one source record (data stewards). The audit log records the erasure, not the
     erased content."""
-    statement = PurposeStatement.of(purpose, reason, case)
-    with _service(data, store) as service:
-        who = _login(service, user, token)
+    statement = access.statement()
+    with access.service() as service:
+        who = access.login(service)
         result = service.erase_record(who, statement, source, kind, record_id, why)
     out.print(f"erased record {result.value} [dim](audit entry {result.audit_seq})[/]")
 
 
 @audit_app.command("log")
+@with_access
 def audit_log(
     after: Annotated[int, typer.Option("--after", min=0)] = 0,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
     as_json: JsonOpt = False,
 ) -> None:
     """Show audit entries (auditors only; reading the log is itself recorded)."""
-    statement = PurposeStatement.of(purpose, reason, case)
-    with _service(data, store) as service:
-        result = service.audit_log(_login(service, user, token), statement, after, limit)
+    statement = access.statement()
+    with access.service() as service:
+        result = service.audit_log(access.login(service), statement, after, limit)
     if as_json:
         _json({"entries": result.value, "audit_seq": result.audit_seq})
         return
@@ -441,25 +472,20 @@ def audit_log(
 
 
 @audit_app.command("verify")
+@with_access
 def audit_verify(
     trusted: Annotated[
         Path | None,
         typer.Option("--trusted", help="A checkpoint note held outside leds (e.g. the witness's)"),
     ] = None,
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute the whole log; fail naming the first bad entry or checkpoint."""
-    statement = PurposeStatement.of(purpose, reason, case)
+    statement = access.statement()
     held = _read_text(trusted) if trusted else None
-    with _service(data, store) as service:
-        who = _login(service, user, token)
+    with access.service() as service:
+        who = access.login(service)
         with _progress("verifying entries", None) as tick:
             result = service.verify_audit(who, statement, trusted=held, progress=tick)
     report = result.value
@@ -481,20 +507,15 @@ def audit_verify(
 
 
 @audit_app.command("prove")
+@with_access
 def audit_prove(
     seq: Annotated[int, typer.Argument(min=1, help="Audit entry sequence number")],
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
 ) -> None:
     """Print an inclusion proof of one entry against the signed head (JSON, no content)."""
-    statement = PurposeStatement.of(purpose, reason, case)
-    with _service(data, store) as service:
-        result = service.prove_audit(_login(service, user, token), statement, seq)
+    statement = access.statement()
+    with access.service() as service:
+        result = service.prove_audit(access.login(service), statement, seq)
     proof = result.value
     _json(
         {
@@ -509,19 +530,14 @@ def audit_prove(
 
 
 @audit_app.command("witness")
+@with_access
 def audit_witness(
     state: Annotated[Path, typer.Option("--state", help="The witness's own state file")],
     key: Annotated[Path, typer.Option("--key", help="The witness's signing key file")],
     log_key: Annotated[
         str | None, typer.Option("--log-key", help="The log's verifier key it trusts")
     ] = None,
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
 ) -> None:
     """The oversight body's witness: cosign the log's head only if it is consistent with the
     last checkpoint this witness cosigned (refuses a smaller tree or a fork)."""
@@ -529,12 +545,12 @@ def audit_witness(
     from leds.governance.audit.notes import NoteVerifier
     from leds.governance.audit.witness import Witness
 
-    statement = PurposeStatement.of(purpose, reason, case)
+    statement = access.statement()
     signer = load_or_create_signer(key, name="leds-oversight-witness")
-    with _service(data, store) as service:
+    with access.service() as service:
         verifier = NoteVerifier.from_string(log_key) if log_key else service.log_verifier
         witness = Witness(state, signer, verifier)
-        result = service.witness_cosign(_login(service, user, token), statement, witness)
+        result = service.witness_cosign(access.login(service), statement, witness)
     out.print(result.value, end="")
     out.print(f"[dim]witness key {witness.verifier_key_string()}[/]")
 
@@ -571,6 +587,7 @@ def policy_explain(
 
 
 @users_app.command("add")
+@with_access
 def users_add(
     new_user: Annotated[str, typer.Argument(help="User id of the new account")],
     role: Annotated[str, typer.Option("--role", help="One of the nine roles")],
@@ -579,17 +596,11 @@ def users_add(
     unit: Annotated[str, typer.Option("--unit")] = "",
     vetting_expires: Annotated[str, typer.Option("--vetting-expires", help="YYYY-MM-DD")] = "",
     training_expires: Annotated[str, typer.Option("--training-expires", help="YYYY-MM-DD")] = "",
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
 ) -> None:
     """Add a local account (administrators; the very first account needs no sign-in and must
     be an administrator). The new password comes from LEDS_NEW_PASSWORD or a prompt."""
-    statement = PurposeStatement.of(purpose, reason, case)
+    statement = access.statement()
     password = os.environ.get("LEDS_NEW_PASSWORD")
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
@@ -603,28 +614,23 @@ def users_add(
         _date(vetting_expires, 365),
         _date(training_expires, 365),
     )
-    with _service(data, store) as service:
-        who = _login(service, user, token) if service.has_accounts() else None
+    with access.service() as service:
+        who = access.login(service) if service.has_accounts() else None
         result = service.add_account(who, statement, new)
     out.print(f"account {result.value} added [dim](audit entry {result.audit_seq})[/]")
 
 
 @app.command("token")
+@with_access
 def token_create(
     label: Annotated[str, typer.Option("--label", help="What the token is for")],
     days: Annotated[int, typer.Option("--days", min=1, max=365)] = 30,
-    purpose: PurposeOpt = None,
-    reason: ReasonOpt = None,
-    case: CaseOpt = None,
-    user: UserOpt = None,
-    token: TokenOpt = None,
-    data: DataOpt = None,
-    store: StoreOpt = None,
+    access: Access = ACCESS,
 ) -> None:
     """Create an API token for yourself; it is shown once (leds keeps only its hash)."""
-    statement = PurposeStatement.of(purpose, reason, case)
-    with _service(data, store) as service:
-        result = service.create_token(_login(service, user, token), statement, label, days)
+    statement = access.statement()
+    with access.service() as service:
+        result = service.create_token(access.login(service), statement, label, days)
     out.print(result.value, markup=False, highlight=False)
 
 
