@@ -51,6 +51,7 @@ PURPOSE_GROUPS: dict[str, frozenset[str]] = {
     "immigration": frozenset({"immigration"}),
     "licensing": frozenset({"admin-licensing"}),
     "stewardship": frozenset({"admin-process", "oversight"}),
+    "oversight": frozenset({"oversight"}),
     "administration": frozenset({"admin-process"}),
     "any": frozenset(p.value for p in Purpose),
 }
@@ -72,6 +73,10 @@ PERSONAL_DATA = frozenset(
         "import_source",
         "list_rejections",
         "read_audit",
+        "link_records",
+        "link_explain",
+        "biometric_review",
+        "biometric_enrol",
     }
 )
 # Actions whose System resource means "every source".
@@ -111,6 +116,7 @@ GRANTS: tuple[Grant, ...] = (
     Grant("investigator", ("search_vehicle",), ("pnc", "dvla"), "investigation"),
     Grant("investigator", ("search_property",), ("pnc",), "investigation"),
     Grant("investigator", ("search_text",), ("pnd",), "investigation"),
+    Grant("investigator", ("link_explain",), (SYSTEM,), "investigation"),
     Grant(
         "investigator",
         ("view_sensitive",),
@@ -121,6 +127,7 @@ GRANTS: tuple[Grant, ...] = (
     Grant("analyst", ("search_person", "view_record", "export"), ("pnc", "pnd"), "analysis"),
     Grant("analyst", ("search_vehicle", "search_property"), ("pnc",), "analysis"),
     Grant("analyst", ("search_text",), ("pnd",), "analysis"),
+    Grant("analyst", ("link_explain",), (SYSTEM,), "analysis"),
     Grant(
         "analyst",
         ("view_sensitive",),
@@ -130,6 +137,7 @@ GRANTS: tuple[Grant, ...] = (
     # facial-search operator: the face galleries (PND custody images, IABS), IABS fingerprints
     Grant("facial-search-operator", ("face_search", "view_record"), ("pnd", "iabs"), "biometric"),
     Grant("facial-search-operator", ("fingerprint_search",), ("iabs",), "biometric"),
+    Grant("facial-search-operator", ("biometric_review",), (SYSTEM,), "biometric"),
     Grant(
         "facial-search-operator",
         ("view_sensitive",),
@@ -139,6 +147,7 @@ GRANTS: tuple[Grant, ...] = (
     # immigration officer: IABS and PNC
     Grant("immigration-officer", ("search_person", "view_record"), ("iabs", "pnc"), "immigration"),
     Grant("immigration-officer", ("fingerprint_search",), ("iabs",), "immigration"),
+    Grant("immigration-officer", ("biometric_review",), (SYSTEM,), "immigration"),
     Grant(
         "immigration-officer",
         ("view_sensitive",),
@@ -159,10 +168,20 @@ GRANTS: tuple[Grant, ...] = (
     Grant("data-steward", ("view_sensitive",), FIELD_CLASSES, "stewardship"),
     Grant("data-steward", ("merge_split",), (SYSTEM,), "administration"),
     Grant("data-steward", ("erase_record",), SOURCES, "administration"),
+    Grant("data-steward", ("link_records",), (SYSTEM,), "administration"),
+    Grant("data-steward", ("link_explain", "link_evaluate"), (SYSTEM,), "stewardship"),
+    Grant(
+        "data-steward",
+        ("biometric_enrol", "biometric_evaluate", "threshold_propose"),
+        (SYSTEM,),
+        "administration",
+    ),
     # auditor: the audit log, and records under review
     Grant("auditor", ("read_audit", "verify_audit", "list_rejections"), (SYSTEM,), "stewardship"),
     Grant("auditor", ("view_record",), (*SOURCES, SYSTEM), "stewardship"),
     Grant("auditor", ("view_sensitive",), FIELD_CLASSES, "stewardship"),
+    Grant("auditor", ("link_evaluate", "biometric_evaluate"), (SYSTEM,), "stewardship"),
+    Grant("auditor", ("threshold_approve",), (SYSTEM,), "oversight"),
     # administrator: accounts and loading, no reading of personal data
     Grant("administrator", ("manage_users",), (SYSTEM,), "administration"),
     Grant("administrator", ("import_source",), (*SOURCES, SYSTEM), "stewardship"),

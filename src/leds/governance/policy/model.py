@@ -42,6 +42,14 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"
     VERIFY_AUDIT = "verify_audit"
     MANAGE_USERS = "manage_users"
+    LINK_RECORDS = "link_records"
+    LINK_EXPLAIN = "link_explain"
+    LINK_EVALUATE = "link_evaluate"
+    BIOMETRIC_REVIEW = "biometric_review"
+    BIOMETRIC_ENROL = "biometric_enrol"
+    BIOMETRIC_EVALUATE = "biometric_evaluate"
+    THRESHOLD_PROPOSE = "threshold_propose"
+    THRESHOLD_APPROVE = "threshold_approve"
 
 
 class ResourceKind(StrEnum):
@@ -105,6 +113,14 @@ APPLIES_TO: dict[Action, frozenset[ResourceKind]] = {
     Action.LIST_IMPORTS: _SY,
     Action.VERIFY_AUDIT: _SY,
     Action.MANAGE_USERS: _SY,
+    Action.LINK_RECORDS: _SY,
+    Action.LINK_EXPLAIN: _SY,
+    Action.LINK_EVALUATE: _SY,
+    Action.BIOMETRIC_REVIEW: _SY,
+    Action.BIOMETRIC_ENROL: _SY,
+    Action.BIOMETRIC_EVALUATE: _SY,
+    Action.THRESHOLD_PROPOSE: _SY,
+    Action.THRESHOLD_APPROVE: _SY,
 }
 
 RESOURCE_IDS: dict[ResourceKind, frozenset[str]] = {
