@@ -1,0 +1,40 @@
+"""The one door: every read or write of personal data goes through :class:`Service`.
+
+Each operation runs authenticate -> authorise -> execute -> minimise -> audit -> respond.
+Interfaces authenticate (password, API token or OIDC token, see :meth:`Service.login` and
+:mod:`leds.governance.oidc`) and hand over an :class:`AuthenticatedUser`; the service asks
+the Cedar policy (deny unless allowed), executes, removes what the user may not see, and
+appends the s.62 audit event — in the same transaction as the operation's effect, and before
+any result is returned. If the audit write fails, the operation fails (fail closed) and
+nothing is returned. Every result carries the sequence number of its audit entry.
+"""
+
+from __future__ import annotations
+
+from leds.service._base import (
+    BATCH,
+    BOOTSTRAP,
+    NewAccount,
+    RecordView,
+    Result,
+    ServiceBase,
+    SourceOverview,
+)
+from leds.service.accounts import AccountOps
+from leds.service.audit import AuditOps
+from leds.service.records import RecordOps
+
+__all__ = [
+    "BATCH",
+    "BOOTSTRAP",
+    "NewAccount",
+    "RecordView",
+    "Result",
+    "Service",
+    "SourceOverview",
+]
+
+
+class Service(AccountOps, RecordOps, AuditOps, ServiceBase):
+    """The one door to the store of personal data (operations grouped by area in the
+    mixins of this package; the shared workflow — authorise, audit — in ``ServiceBase``)."""
