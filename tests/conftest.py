@@ -74,5 +74,5 @@ def audit_log(store: Store) -> AuditLog:
 
 
 @pytest.fixture
-def service(store: Store, audit_log: AuditLog) -> Service:
-    return Service(store, audit_log)
+def service(store: Store, audit_log: AuditLog, tmp_path: Path) -> Service:
+    return Service(store, audit_log, data=tmp_path / "service-data")

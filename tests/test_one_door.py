@@ -38,6 +38,7 @@ NOT_OPERATIONS = {
     "open",
     "close",
     "log_verifier",
+    "data_dir",
     "login",
     "login_token",
     "has_accounts",

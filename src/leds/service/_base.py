@@ -16,6 +16,7 @@ from leds.config import data_dir, store_target
 from leds.errors import (
     AccessDenied,
     AuditFailure,
+    LedsError,
     PurposeRequired,
 )
 from leds.governance.audit.events import AuditEvent
@@ -104,12 +105,21 @@ class ServiceBase:
     and the audit entry. The operations live in the area mixins (``accounts``, ``records``,
     ``audit``...)."""
 
-    def __init__(self, store: Store, log: AuditLog, *, group_commit: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        log: AuditLog,
+        *,
+        group_commit: bool = False,
+        data: Path | None = None,
+    ) -> None:
         """``group_commit``: consultations from concurrent callers (a server's threads) are
         appended to the log in shared transactions; each caller still waits for its own
-        entry to be committed before it gets its result."""
+        entry to be committed before it gets its result. ``data``: the data directory that
+        holds what lives beside the store (the linkage model, the biometric galleries)."""
         self._store = store
         self._log = log
+        self._data = data
         self._committer = GroupCommitter(log) if group_commit else None
 
     @classmethod
@@ -122,7 +132,17 @@ class ServiceBase:
         """
         store = open_store(store_target(data, store_url))
         signer = load_or_create_signer(data_dir(data) / "keys" / "audit-log.key")
-        return cls(store, AuditLog(store, signer), group_commit=group_commit)
+        return cls(store, AuditLog(store, signer), group_commit=group_commit, data=data_dir(data))
+
+    @property
+    def data_dir(self) -> Path:
+        """The data directory (linkage model, galleries); refused when the service has none."""
+        if self._data is None:
+            raise LedsError(
+                "this service was opened without a data directory",
+                hint="open it with Service.open(DATA) or pass data= to Service(...)",
+            )
+        return self._data
 
     @property
     def log_verifier(self) -> NoteVerifier:
