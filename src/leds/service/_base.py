@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, NoReturn, Self, TypeVar
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,13 +33,14 @@ from leds.governance.authn import (
 )
 from leds.governance.identity import Actor, PurposeStatement, Role
 from leds.governance.minimise import MinimisedRecord
-from leds.governance.policy import Decision, decide_request, request_for
-from leds.model.codes import AuditKind
+from leds.governance.policy import Decision, decide_many, decide_request, request_for
+from leds.model.codes import AuditKind, SourceSystem
 from leds.model.records import ImportSummary
 from leds.store import Store, open_store
 from leds.store.schema import accounts, api_tokens
 
 T = TypeVar("T")
+SOURCES: tuple[str, ...] = tuple(s.value for s in SourceSystem)
 
 BATCH = 20_000  # records per transaction while importing
 BOOTSTRAP = Actor("bootstrap", Role.ADMINISTRATOR.value, "LEDS")
@@ -203,23 +204,63 @@ class ServiceBase:
         )
         decision = decide_request(request)
         if not decision.allowed:
-            # A refusal is itself recorded; the refusal stands even if that record fails.
-            event = AuditEvent(
-                AuditKind.CONSULTATION,
-                action,
-                user.actor,
-                purpose,
-                query,
-                decision=f"deny:{decision.rule}",
-                outcome={"refused": decision.reason},
-            )
-            try:
-                with self._store.transaction() as conn:
-                    self._log.append(conn, event)
-            except SQLAlchemyError:
-                pass
-            raise AccessDenied(decision.reason, hint="ask a data steward if you need access")
+            self._refuse(user, purpose, action, query, decision)
         return decision
+
+    def _refuse(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        action: str,
+        query: dict[str, Any],
+        decision: Decision,
+    ) -> NoReturn:
+        """Record a refusal and raise it; the refusal stands even if that record fails."""
+        event = AuditEvent(
+            AuditKind.CONSULTATION,
+            action,
+            user.actor,
+            purpose,
+            query,
+            decision=f"deny:{decision.rule}",
+            outcome={"refused": decision.reason},
+        )
+        try:
+            with self._store.transaction() as conn:
+                self._log.append(conn, event)
+        except SQLAlchemyError:
+            pass
+        raise AccessDenied(decision.reason, hint="ask a data steward if you need access")
+
+    def _authorise_sources(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        action: str,
+        query: dict[str, Any],
+        sources: Sequence[str] = SOURCES,
+    ) -> tuple[Decision, frozenset[str]]:
+        """Authorise ``action`` source by source (a search reaches every source the user may
+        search, and only those). Refused, and the refusal recorded, when no source is allowed;
+        otherwise returns the first allowing decision and the allowed sources."""
+        _require_purpose(purpose)
+        requests = [
+            request_for(
+                user.actor,
+                action,
+                purpose,
+                source=source,
+                vetting_valid=user.vetting_valid,
+                training_valid=user.training_valid,
+            )
+            for source in sources
+        ]
+        decisions = decide_many(requests)
+        allowed = frozenset(s for s, d in zip(sources, decisions, strict=True) if d.allowed)
+        if not allowed:
+            self._refuse(user, purpose, action, query, decisions[0])
+        first = next(d for d in decisions if d.allowed)
+        return first, allowed
 
     @contextmanager
     def _audited(self) -> Iterator[Connection]:
