@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from leds.store.schema_base import Id, metadata
@@ -61,8 +62,20 @@ biometric_thresholds = Table(
     Column("approved_by", String(64)),
     Column("approved_at", TS),
     Column("status", String(16), nullable=False),  # proposed | in-force | superseded | refused
-    Column("rationale", Text, nullable=False),
+    Column("rationale", Text, nullable=False),  # the proposer's
+    Column("refused_by", String(64)),
+    Column("refused_at", TS),
+    Column("decision_note", Text),  # the oversight user's note on approval or refusal
+    Column("superseded_at", TS),
     UniqueConstraint("modality", "version", name="uq_threshold_version"),
+    # At most one version in force per modality, whatever two approvers do at once.
+    Index(
+        "uq_threshold_in_force",
+        "modality",
+        unique=True,
+        sqlite_where=text("status = 'in-force'"),
+        postgresql_where=text("status = 'in-force'"),
+    ),
 )
 
 # A 1:N search: the probe's hash and parameters, never the probe.
@@ -82,6 +95,7 @@ biometric_searches = Table(
     Column("created_at", TS, nullable=False),
     Column("status", String(16), nullable=False),  # open | closed
     Column("closed_at", TS),
+    Column("closed_by", String(64)),
     Index("ix_biometric_search_actor", "actor_id", "created_at"),
 )
 

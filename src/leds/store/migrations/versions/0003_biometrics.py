@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
@@ -62,8 +63,20 @@ def upgrade() -> None:
         sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("rationale", sa.Text(), nullable=False),
+        sa.Column("refused_by", sa.String(length=64), nullable=True),
+        sa.Column("refused_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("modality", "version", name="uq_threshold_version"),
+    )
+    op.create_index(
+        "uq_threshold_in_force",
+        "biometric_thresholds",
+        ["modality"],
+        unique=True,
+        sqlite_where=sa.text("status = 'in-force'"),
+        postgresql_where=sa.text("status = 'in-force'"),
     )
     op.create_table(
         "biometric_decisions",
