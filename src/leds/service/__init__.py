@@ -22,6 +22,8 @@ from leds.service._base import (
 )
 from leds.service.accounts import AccountOps
 from leds.service.audit import AuditOps
+from leds.service.biometrics import BiometricOps
+from leds.service.link import LinkOps
 from leds.service.records import RecordOps
 
 __all__ = [
@@ -35,6 +37,6 @@ __all__ = [
 ]
 
 
-class Service(AccountOps, RecordOps, AuditOps, ServiceBase):
+class Service(AccountOps, RecordOps, AuditOps, LinkOps, BiometricOps, ServiceBase):
     """The one door to the store of personal data (operations grouped by area in the
     mixins of this package; the shared workflow — authorise, audit — in ``ServiceBase``)."""

@@ -1,0 +1,553 @@
+"""Face and fingerprint 1:N through the one door: enrolment, searches that return candidate
+lists (investigative leads, never identifications), human review, evaluation and thresholds.
+
+Probe images are never stored and never logged: a search keeps the probe's SHA-256, its
+parameters, the algorithm and the threshold version in force, and its candidates. Every search
+(also one that fails on the probe: no face, poor quality), every decision, every closure and
+every threshold change is an audit entry; a search's entry and its candidate rows commit in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from leds.errors import LedsError
+from leds.governance.authn import AuthenticatedUser
+from leds.governance.identity import PurposeStatement
+from leds.model.codes import AuditKind
+from leds.service._base import Result, ServiceBase
+from leds.store.schema import imports
+
+MODALITIES = ("face", "fingerprint")
+GALLERY_SOURCES = {"face": ("pnd", "iabs"), "fingerprint": ("iabs",)}
+SEARCH_ACTION = {"face": "face_search", "fingerprint": "fingerprint_search"}
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolOutcome:
+    """What an enrolment run did, per modality."""
+
+    modality: str
+    enrolled: int
+    already: int
+    failed: int
+    gallery_size: int
+
+
+def _modality(value: str) -> str:
+    m = value.strip().lower()
+    if m not in MODALITIES:
+        raise LedsError(f"unknown modality {value!r}", hint="face or fingerprint")
+    return m
+
+
+class BiometricOps(ServiceBase):
+    """Biometric operations; galleries live in ``DATA/biometrics/{face,fingerprint}``."""
+
+    _bio_lock = threading.Lock()
+    _face_pipeline_obj: Any = None
+    _galleries: dict[str, Any] | None = None
+
+    # ---- galleries and models (opened once per service) ----------------------------------
+    def _gallery_dir(self, modality: str) -> Path:
+        return self.data_dir / "biometrics" / modality
+
+    def _gallery(self, modality: str, *, fresh: bool = False) -> Any:
+        with self._bio_lock:
+            if self._galleries is None:
+                self._galleries = {}
+            if fresh or modality not in self._galleries:
+                if modality == "face":
+                    from leds.biometrics.gallery import FaceGallery
+
+                    self._galleries[modality] = FaceGallery(self._gallery_dir("face"))
+                else:
+                    from leds.biometrics.fingerprint import FingerprintGallery
+
+                    self._galleries[modality] = FingerprintGallery(self._gallery_dir("fingerprint"))
+            return self._galleries[modality]
+
+    def _face_pipeline(self) -> Any:
+        with self._bio_lock:
+            if self._face_pipeline_obj is None:
+                from leds.biometrics.face.pipeline import FacePipeline
+
+                self._face_pipeline_obj = FacePipeline()
+            return self._face_pipeline_obj
+
+    @contextmanager
+    def _failed_probe_recorded(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        action: str,
+        query: dict[str, Any],
+        decision: Any,
+    ) -> Iterator[None]:
+        """A probe that cannot be searched (not an image, no face, poor quality) is still an
+        attempt to search: record it, then let the error reach the caller."""
+        try:
+            yield
+        except LedsError as exc:
+            self._record(
+                AuditKind.CONSULTATION,
+                user,
+                purpose,
+                action,
+                query,
+                decision,
+                [],
+                {"failed": type(exc).__name__, "message": exc.message},
+            )
+            raise
+
+    # ---- enrolment -----------------------------------------------------------------------
+    def biometric_enrol(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        modality: str = "face",
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> Result[EnrolOutcome]:
+        """Enrol every imported sample of ``modality`` not yet in its gallery (custody images
+        and IABS face samples; IABS fingerprints). A *collection* into the gallery."""
+        m = _modality(modality)
+        query = {"modality": m}
+        decision = self._authorise(user, purpose, "biometric_enrol", query)
+        with self._audited() as conn:
+            if m == "face":
+                from leds.biometrics.gallery import enrol_world
+
+                summary = enrol_world(conn, self._gallery("face"), progress=progress)
+                enrolled, already, failed = summary.enrolled, summary.already, len(summary.failed)
+            else:
+                from leds.biometrics.fingerprint.enrol import enrol_iabs
+
+                paths = conn.execute(
+                    select(imports.c.path)
+                    .where(imports.c.source == "iabs", imports.c.status == "finished")
+                    .order_by(imports.c.id)
+                ).scalars()
+                enrolled = already = failed = 0
+                for path in dict.fromkeys(paths):
+                    got = enrol_iabs(conn, self._gallery("fingerprint"), path, progress=progress)
+                    enrolled += len(got.enrolled)
+                    already += got.already
+                    failed += len(got.failures_to_enrol)
+            size = _gallery_size(self._gallery(m))
+            outcome = EnrolOutcome(m, enrolled, already, failed, size)
+            seq = self._record(
+                AuditKind.COLLECTION,
+                user,
+                purpose,
+                "biometric_enrol",
+                query,
+                decision,
+                [f"gallery/{m}"],
+                {"enrolled": enrolled, "already": already, "failed": failed, "gallery": size},
+                conn,
+            )
+        return Result(outcome, seq)
+
+    # ---- 1:N searches --------------------------------------------------------------------
+    def _authorise_search(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, modality: str, query: Any
+    ) -> Any:
+        """A 1:N search reaches the whole gallery: every source of it must be allowed."""
+        action = SEARCH_ACTION[modality]
+        decision, allowed = self._authorise_sources(
+            user, purpose, action, query, GALLERY_SOURCES[modality]
+        )
+        missing = set(GALLERY_SOURCES[modality]) - allowed
+        if missing:
+            from leds.governance.policy import Decision
+
+            self._refuse(
+                user,
+                purpose,
+                action,
+                query,
+                Decision(
+                    False,
+                    "default-deny",
+                    f"a {modality} search reaches the whole gallery, and role "
+                    f"{user.actor.role!r} may not search {', '.join(sorted(missing))}",
+                ),
+            )
+        return decision
+
+    def face_search(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        image: bytes,
+        *,
+        list_length: int | None = None,
+        face_index: int | None = None,
+    ) -> Result[Any]:
+        """Search the face gallery with a probe photo; returns a recorded
+        :class:`leds.biometrics.candidates.CandidateList` of R candidates (2-50, default 20)
+        flagged *investigative lead — not an identification*. The photo is not kept."""
+        from leds.biometrics import candidates
+
+        length = candidates.check_list_length(list_length)
+        query: dict[str, Any] = {"modality": "face", "list_length": length}
+        if face_index is not None:
+            query["face_index"] = face_index
+        decision = self._authorise_search(user, purpose, "face", query)
+        with self._failed_probe_recorded(user, purpose, "face_search", query, decision):
+            probe = self._face_pipeline().process(bytes(image), face_index=face_index)
+        query["probe_sha256"] = probe.sha256
+        gallery = self._gallery("face")
+        vector = probe.template
+
+        def search(k: int) -> list[tuple[int, float]]:
+            return [(int(h.slot), float(h.score)) for h in gallery.search(vector, k)]
+
+        # Scores live in the gallery's space: the threshold in force is the one evaluated for
+        # it (the probe's extractor is in the parameters).
+        algorithm = str(gallery.meta.algorithm)
+        return self._record_search(
+            user, purpose, "face", query, decision, probe, search, length, algorithm
+        )
+
+    def fingerprint_search(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        image: bytes,
+        *,
+        list_length: int | None = None,
+    ) -> Result[Any]:
+        """Search the fingerprint gallery with a probe print image (500 ppi): MCC-LSH
+        shortlist, Bozorth3 re-ranking; a recorded candidate list as for faces."""
+        import hashlib
+
+        from leds.biometrics import candidates
+        from leds.biometrics.fingerprint import ALGORITHM, extract
+
+        length = candidates.check_list_length(list_length)
+        query: dict[str, Any] = {"modality": "fingerprint", "list_length": length}
+        decision = self._authorise_search(user, purpose, "fingerprint", query)
+        with self._failed_probe_recorded(user, purpose, "fingerprint_search", query, decision):
+            template = extract(bytes(image))
+        digest = hashlib.sha256(bytes(image)).hexdigest()
+        query["probe_sha256"] = digest
+        gallery = self._gallery("fingerprint")
+
+        def search(k: int) -> list[tuple[int, float]]:
+            return [(int(c.slot), float(c.score)) for c in gallery.search(template, candidates=k)]
+
+        probe = _FingerprintProbe(digest, ALGORITHM, {"minutiae": len(template.minutiae)})
+        return self._record_search(
+            user, purpose, "fingerprint", query, decision, probe, search, length, ALGORITHM
+        )
+
+    def _record_search(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        modality: str,
+        query: dict[str, Any],
+        decision: Any,
+        probe: Any,
+        search: Callable[[int], list[tuple[int, float]]],
+        length: int,
+        algorithm: str,
+    ) -> Result[Any]:
+        from leds.biometrics import candidates
+
+        with self._audited() as conn:
+            found = candidates.record_search(
+                conn,
+                modality=modality,
+                probe_sha256=probe.sha256,
+                search=search,
+                algorithm=algorithm,
+                actor_id=user.actor.user_id,
+                purpose=purpose.code.value,
+                case_ref=purpose.case_ref,
+                list_length=length,
+                parameters=probe.parameters(),
+            )
+            seq = self._record(
+                AuditKind.CONSULTATION,
+                user,
+                purpose,
+                SEARCH_ACTION[modality],
+                query,
+                decision,
+                [f"record/{r}" for r in found.records_read],
+                {
+                    "search_id": found.search_id,
+                    "candidates": len(found.candidates),
+                    "threshold": {"version": found.threshold_version, "value": found.threshold},
+                    "algorithm": found.algorithm,
+                    "above_threshold": sum(1 for c in found.candidates if c.above_threshold),
+                },
+                conn,
+            )
+        return Result(found, seq)
+
+    # ---- human review --------------------------------------------------------------------
+    def biometric_candidates(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, search_id: int
+    ) -> Result[Any]:
+        """A search's candidates with their first and second decisions (review state)."""
+        from leds.biometrics import review
+
+        query = {"search_id": search_id}
+        decision = self._authorise(user, purpose, "biometric_review", query)
+        with self._store.engine.connect() as conn:
+            state = review.review_state(conn, search_id)
+        seq = self._record(
+            AuditKind.CONSULTATION,
+            user,
+            purpose,
+            "biometric_candidates",
+            query,
+            decision,
+            sorted(
+                {
+                    f"record/{r}"
+                    for c in state.reviews
+                    for r in (c.candidate.record_id, c.candidate.person_record_id)
+                    if r is not None
+                }
+            ),
+            {"candidates": len(state.reviews), "undecided": list(state.undecided)},
+        )
+        return Result(state, seq)
+
+    def biometric_decide(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        search_id: int,
+        rank: int,
+        decision: str,
+        rationale: str,
+        *,
+        second: bool = False,
+    ) -> Result[Any]:
+        """Decide one candidate: ``possible-match``, ``not-a-match`` or ``inconclusive``, with
+        a rationale (``second=True``: the optional second reviewer, a different person)."""
+        from leds.biometrics import review
+
+        query = {"search_id": search_id, "rank": rank, "decision": decision, "second": second}
+        allowed = self._authorise(user, purpose, "biometric_review", query)
+        with self._audited() as conn:
+            change = review.decide(
+                conn,
+                search_id=search_id,
+                rank=rank,
+                reviewer_id=user.actor.user_id,
+                decision=decision,
+                rationale=rationale,
+                second=second,
+            )
+            seq = self._record(
+                AuditKind.ALTERATION,
+                user,
+                purpose,
+                "biometric_decide",
+                {**query, "rationale": rationale},
+                allowed,
+                [f"record/{r}" for r in change.records_read],
+                change.as_dict(),
+                conn,
+            )
+        return Result(change, seq)
+
+    def biometric_close(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        search_id: int,
+        *,
+        require_second_review: bool = False,
+    ) -> Result[Any]:
+        """Close a search: refused while any candidate is undecided."""
+        from leds.biometrics import review
+
+        query = {"search_id": search_id, "require_second_review": require_second_review}
+        allowed = self._authorise(user, purpose, "biometric_review", query)
+        with self._audited() as conn:
+            closed = review.close_search(
+                conn,
+                search_id=search_id,
+                actor_id=user.actor.user_id,
+                require_second_review=require_second_review,
+            )
+            seq = self._record(
+                AuditKind.ALTERATION,
+                user,
+                purpose,
+                "biometric_close",
+                query,
+                allowed,
+                [f"record/{r}" for r in closed.records_read],
+                closed.as_dict(),
+                conn,
+            )
+        return Result(closed, seq)
+
+    # ---- evaluation and thresholds -------------------------------------------------------
+    def biometric_evaluate(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        out: Path,
+        *,
+        modality: str = "face",
+        thresholds: tuple[float, ...] = (),
+        gallery_persons: int = 2_000,
+        progress: Callable[[int], None] | None = None,
+    ) -> Result[Any]:
+        """Write the evaluation report (HTML + PNG plots + CSV; FNIR/FPIR, DET, CMC, by
+        recorded demographic group) of ``modality`` at ``thresholds`` and the one in force."""
+        from leds.biometrics import report
+        from leds.biometrics import thresholds as th
+
+        m = _modality(modality)
+        if m != "face":
+            raise LedsError(
+                "the fingerprint evaluation runs from bench/biometrics.py for now",
+                hint="use --modality face, or run the fingerprint benchmark",
+            )
+        query = {"modality": m, "out": str(out), "thresholds": list(thresholds)}
+        decision = self._authorise(user, purpose, "biometric_evaluate", query)
+        with self._store.engine.connect() as conn:
+            current = th.in_force(conn, m)
+        gallery = self._gallery("face")
+        manifest = report.run_face_evaluation(
+            Path(out),
+            thresholds=sorted({current.threshold, *thresholds}),
+            algorithm=str(gallery.meta.algorithm),
+            gallery_persons=gallery_persons,
+            mated_probes=max(1, min(500, gallery_persons // 2)),
+            nonmated_probes=max(1, min(1_000, gallery_persons)),
+            progress=progress,
+        )
+        seq = self._record(
+            AuditKind.CONSULTATION,
+            user,
+            purpose,
+            "biometric_evaluate",
+            query,
+            decision,
+            [],
+            {"report": str(out)},
+        )
+        return Result(manifest, seq)
+
+    def threshold_propose(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        modality: str,
+        threshold: float,
+        report_dir: Path,
+        rationale: str,
+    ) -> Result[Any]:
+        """Propose a new threshold; refused unless a report at that threshold exists."""
+        from leds.biometrics import thresholds as th
+
+        query = {"modality": modality, "threshold": threshold, "report": str(report_dir)}
+        decision = self._authorise(user, purpose, "threshold_propose", query)
+        with self._audited() as conn:
+            change = th.propose(
+                conn,
+                modality=_modality(modality),
+                threshold=threshold,
+                report_path=report_dir,
+                proposer_id=user.actor.user_id,
+                rationale=rationale,
+            )
+            seq = self._record(
+                AuditKind.ALTERATION,
+                user,
+                purpose,
+                "threshold_propose",
+                {**query, "rationale": rationale},
+                decision,
+                [],
+                change.as_dict(),
+                conn,
+            )
+        return Result(change, seq)
+
+    def threshold_decide(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        modality: str,
+        version: int,
+        *,
+        approve: bool,
+        note: str | None = None,
+    ) -> Result[Any]:
+        """Approve (or refuse, with a note) a proposed threshold: the oversight role only,
+        never the proposer. An approved version is in force for every later search."""
+        from leds.biometrics import thresholds as th
+
+        query = {"modality": modality, "version": version, "approve": approve, "note": note}
+        decision = self._authorise(user, purpose, "threshold_approve", query)
+        with self._audited() as conn:
+            if approve:
+                change = th.approve(
+                    conn,
+                    modality=_modality(modality),
+                    version=version,
+                    approver_id=user.actor.user_id,
+                    approver_role=user.actor.role,
+                    note=note,
+                )
+            else:
+                change = th.refuse(
+                    conn,
+                    modality=_modality(modality),
+                    version=version,
+                    decider_id=user.actor.user_id,
+                    decider_role=user.actor.role,
+                    note=note or "",
+                )
+            seq = self._record(
+                AuditKind.ALTERATION,
+                user,
+                purpose,
+                "threshold_approve" if approve else "threshold_refuse",
+                query,
+                decision,
+                [],
+                change.as_dict(),
+                conn,
+            )
+        return Result(change, seq)
+
+
+@dataclass(frozen=True, slots=True)
+class _FingerprintProbe:
+    sha256: str
+    algorithm: str
+    facts: dict[str, Any]
+
+    def parameters(self) -> dict[str, Any]:
+        return {"probe_sha256": self.sha256, "algorithm": self.algorithm, **self.facts}
+
+
+def _gallery_size(gallery: Any) -> int:
+    for name in ("live_count", "count", "size"):
+        value = getattr(gallery, name, None)
+        if value is not None:
+            return int(value() if callable(value) else value)
+    return 0
