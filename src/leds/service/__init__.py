@@ -25,6 +25,7 @@ from leds.service.audit import AuditOps
 from leds.service.biometrics import BiometricOps
 from leds.service.link import LinkOps
 from leds.service.records import RecordOps
+from leds.service.search import SearchOps
 
 __all__ = [
     "BATCH",
@@ -37,6 +38,6 @@ __all__ = [
 ]
 
 
-class Service(AccountOps, RecordOps, AuditOps, LinkOps, BiometricOps, ServiceBase):
+class Service(AccountOps, RecordOps, SearchOps, AuditOps, LinkOps, BiometricOps, ServiceBase):
     """The one door to the store of personal data (operations grouped by area in the
     mixins of this package; the shared workflow — authorise, audit — in ``ServiceBase``)."""

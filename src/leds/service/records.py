@@ -63,8 +63,11 @@ class RecordOps(ServiceBase):
             )  # fmt: skip
 
         def finish(summary: ImportSummary) -> int:
+            from leds.search.index import index_import
+
             with self._audited() as conn:
                 self._store.finish_import(conn, summary)
+                index_import(conn, summary.import_id)  # search indexes follow every import
                 return collected(summary.import_id, {
                     "status": summary.status, "read": summary.read,
                     "inserted": summary.inserted, "updated": summary.updated,
@@ -293,6 +296,9 @@ class RecordOps(ServiceBase):
         if record is None:
             raise NotFound(f"no {kind} record {source_record_id!r} in {source}")
         with self._audited() as conn:
+            from leds.search.index import unindex_record
+
+            unindex_record(conn, record.id)  # out of every search index first
             self._store.erase_record(conn, record.id)
             seq = self._record(
                 AuditKind.ERASURE,
