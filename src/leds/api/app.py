@@ -1,0 +1,223 @@
+"""The FastAPI application: the REST API (``/api/v1``), its OpenAPI 3.1 document
+(``/openapi.json``, readable at ``/api/docs``) and the web UI (``/``), over one service."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from leds.api.auth import Authenticator, SessionStore
+from leds.api.errors import envelope, from_error
+from leds.api.routes import PREFIX, router
+from leds.config import data_dir
+from leds.errors import LedsError
+from leds.governance.oidc import OidcSettings, OidcVerifier
+from leds.service import Service
+
+log = logging.getLogger("leds.api")
+
+ServiceSource = Service | Callable[[], Service] | None
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+}
+
+
+def create_app(
+    service: ServiceSource = None,
+    *,
+    data: Path | None = None,
+    store_url: str | None = None,
+    oidc: OidcSettings | None = None,
+    import_root: Path | None = None,
+    secure_cookies: bool = False,
+) -> FastAPI:
+    """The leds web application.
+
+    ``service``: a :class:`Service` to use (the caller closes it), or a factory called at
+    start-up (its service is closed at shut-down), or None to open ``data``/``store_url``
+    (as the CLI does) with group commit for concurrent requests. ``oidc``: accept OIDC access
+    tokens from that identity provider as bearer tokens. ``import_root``: the folder
+    ``POST /api/v1/imports`` paths are relative to (default: the data directory).
+    ``secure_cookies``: mark cookies Secure (set it when served over HTTPS).
+    """
+    from leds.web.pages import STATIC
+    from leds.web.pages import install as install_pages
+    from leds.web.pages import router as pages
+
+    def install(app: FastAPI, svc: Service) -> None:
+        verifier = OidcVerifier(oidc) if oidc is not None else None
+        app.state.auth = Authenticator(svc, SessionStore(), verifier)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if isinstance(service, Service):
+            yield
+            return
+        opened = (
+            service() if service is not None else Service.open(data, store_url, group_commit=True)
+        )
+        install(app, opened)
+        try:
+            yield
+        finally:
+            opened.close()
+
+    app = FastAPI(
+        title="leds",
+        summary="Law Enforcement Data Service (synthetic data only). Access is recorded.",
+        description=(
+            "Every data request needs credentials (bearer token) and a purpose: headers "
+            "`X-Leds-Purpose`, `X-Leds-Justification` (at least 3 words) and, for crime, "
+            "arrest, intelligence and crime-support, `X-Leds-Case` (or the same fields in a "
+            "JSON body). Every data response carries `audit_seq`, the sequence number of the "
+            'audit entry that recorded it. Errors: `{"error": {status, code, message, hint}}`.'
+        ),
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.import_root = import_root or data_dir(data)
+    app.state.secure_cookies = secure_cookies
+    if isinstance(service, Service):
+        install(app, service)
+    app.include_router(router)
+    app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _handlers(app)
+    install_pages(app)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(PREFIX)
+
+
+def _json(
+    status: int,
+    code: str,
+    message: str,
+    hint: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = envelope(status, code, message, hint).model_dump()
+    sent = dict(headers or {})
+    if status == 401:
+        sent["WWW-Authenticate"] = 'Bearer realm="leds"'
+    return JSONResponse(body, status_code=status, headers=sent)
+
+
+def _allowed(request: Request) -> list[str]:
+    """The methods the OpenAPI document gives for the request's path (for a 405's Allow:
+    Starlette names only the first route that matched the path)."""
+    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        request.app.state, "allow_patterns", None
+    )
+    if patterns is None:
+        patterns = []
+        for template, ops in request.app.openapi()["paths"].items():
+            regex = re.escape(template).replace(r"\{record_id\}", ".+")  # ids hold "/"
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", regex)
+            patterns.append((re.compile(f"^{regex}$"), sorted(m.upper() for m in ops)))
+        request.app.state.allow_patterns = patterns
+    path = request.url.path
+    return sorted({m for pattern, methods in patterns if pattern.match(path) for m in methods})
+
+
+def _handlers(app: FastAPI) -> None:
+    from leds.web.pages import error_page
+
+    @app.exception_handler(LedsError)
+    async def leds_error(request: Request, exc: LedsError) -> Response:
+        err = from_error(exc)
+        if not _is_api(request):
+            return error_page(request, err.error.status, exc.message, exc.hint)
+        return _json(err.error.status, err.error.code, exc.message, exc.hint)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        auth: Authenticator = request.app.state.auth
+        if _is_api(request) and not auth.is_authenticated(request):
+            # Credentials are checked before anything else: never 422 without them.
+            return _json(401, "authentication_failed", "sign in first",
+                         "send 'Authorization: Bearer <token>'")  # fmt: skip
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ()))
+            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        message = "; ".join(problems) or "invalid request"
+        if not _is_api(request):
+            return error_page(request, 422, message, None)
+        return _json(422, "invalid_request", message, "see /openapi.json for the schema")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail)
+        if not _is_api(request):
+            return error_page(request, exc.status_code, message, None)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(request))
+        return _json(exc.status_code, "http_error", message, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        message = "internal error; it has been logged"
+        if not _is_api(request):
+            return error_page(request, 500, message, None)
+        return _json(500, "internal_error", message)
+
+
+def serve(
+    data: Path | None = None,
+    store_url: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    oidc: OidcSettings | None = None,
+    access_log: bool = True,
+) -> None:
+    """Run the API and web UI with uvicorn until interrupted (what ``leds serve`` calls).
+
+    One process (sessions live in it); requests run in its thread pool and their audit
+    entries are group-committed."""
+    import uvicorn
+
+    app = create_app(data=data, store_url=store_url, oidc=oidc)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        proxy_headers=False,
+    )
