@@ -169,3 +169,30 @@ def test_duplicate_key(extracts: Extracts) -> None:
     (rej,) = rejections
     assert (rej.line, rej.field) == (2, None)
     assert "duplicate key person IABSP000000001 (first at batch-00001.json:1)" in rej.reason
+
+
+def _with_fingerprint(extracts: Extracts, record: bytes, **over: Any) -> list[Rejection]:
+    doc = iabs_doc()
+    fp = sample(doc, 1)
+    assert fp["modality"] == "fingerprint"
+    fp.update(file="fingerprints-00001.fmr", offset=0, length=len(record))
+    fp.update(over)
+    path = extracts.iabs(doc, templates=1)
+    (path.parent / "fingerprints-00001.fmr").write_bytes(record)
+    _, rejections = split(parse(path))
+    return rejections
+
+
+def test_fingerprint_iso_record_accepted_and_checked(extracts: Extracts) -> None:
+    from leds.synth.writers_more import fingerprint_template
+
+    record = fingerprint_template(1, 0, "IABSS000000002", 80)
+    assert _with_fingerprint(extracts, record) == []
+    (rej,) = _with_fingerprint(extracts, b"JUNK" + record[4:])
+    assert rej.field == "offset"
+    assert "no ISO/IEC 19794-2 record" in rej.reason
+    (rej,) = _with_fingerprint(extracts, record + b"\0" * 12, length=len(record) + 12)
+    assert rej.field == "length"
+    assert f"is {len(record)} bytes, the sample says {len(record) + 12}" in rej.reason
+    (rej,) = _with_fingerprint(extracts, record, length=10)
+    assert "cannot be an ISO/IEC 19794-2" in rej.reason

@@ -194,3 +194,41 @@ def test_empty_file(extracts: Extracts) -> None:
     path.write_bytes(b"")
     with pytest.raises(ExtractError, match="is empty"):
         parse(path)
+
+
+def _image(**kw: Any) -> dict[str, Any]:
+    image = {"ref": "CI000000077", "captured": "2020-01-02", "quality": 71,
+             "file": "images-00001.bin", "offset": 512, "length": 512}  # fmt: skip
+    image.update(kw)
+    return {**CUSTODY, "image": image}
+
+
+def test_custody_image_template_inside_its_file(extracts: Extracts) -> None:
+    path = extracts.pnd([_image()])
+    (path.parent / "images-00001.bin").write_bytes(bytes(1024))
+    records, rejections = split(parse(path))
+    assert rejections == []
+    assert records[0].payload["image"]["offset"] == 512
+
+
+@pytest.mark.parametrize(
+    ("image", "size", "field", "reason"),
+    [
+        ({}, None, "image.file", "template file images-00001.bin not found next to pnd-00001"),
+        ({"offset": 1024}, 1024, "image.offset", "offset 1024 + length 512 lies outside"),
+        ({"length": 100}, 1024, "image.length", "length 100 is not 512 bytes"),
+        ({"offset": -1}, 1024, "image.offset", "offset must be a whole number >= 0"),
+        ({"file": "../x.bin"}, 1024, "image.file", "must be a plain file name"),
+        ({"file": None}, 1024, "image.file", "needs its template file"),
+    ],
+)
+def test_custody_image_template_errors(
+    extracts: Extracts, image: dict[str, Any], size: int | None, field: str, reason: str
+) -> None:
+    path = extracts.pnd([_image(**image)])
+    if size is not None:
+        (path.parent / "images-00001.bin").write_bytes(bytes(size))
+    (rej,) = parse(path)
+    assert isinstance(rej, Rejection)
+    assert rej.field == field
+    assert reason in rej.reason

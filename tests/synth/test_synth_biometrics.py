@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from leds.biometrics.fingerprint.extract import Template
 from leds.synth import WorldManifest, biometrics
 
 
@@ -50,8 +51,14 @@ def test_iabs_template_files_locate_face_samples(world: tuple[Path, WorldManifes
             for s in e["samples"]:
                 if s["modality"] == "fingerprint":
                     fingerprints += 1
-                    assert s["file"] is None
-                    assert s["offset"] is None
+                    assert s["file"] == batch_path.name.replace("batch", "fingerprints").replace(
+                        ".json", ".fmr"
+                    )
+                    fmr = (root / "iabs" / s["file"]).read_bytes()
+                    record = fmr[s["offset"] : s["offset"] + s["length"]]
+                    t = Template.from_iso(record)  # a valid ISO/IEC 19794-2 record
+                    assert t.finger_position == 2
+                    assert t.n > 0
                     continue
                 faces += 1
                 assert s["length"] == 512
@@ -62,3 +69,33 @@ def test_iabs_template_files_locate_face_samples(world: tuple[Path, WorldManifes
         assert ends == len(blob)
     assert faces > 0
     assert fingerprints > 0
+
+
+def test_pnd_custody_images_carry_their_templates(world: tuple[Path, WorldManifest]) -> None:
+    """Each custody image names its template in ``pnd/images-NNNNN.bin``; the template is the
+    documented model's capture (``template_for``) of the custody record's person."""
+    import csv
+
+    root, _ = world
+    truth: dict[str, str] = {}
+    for part in sorted((root / "truth").glob("truth-*.csv")):
+        with part.open(newline="") as fh:
+            truth.update((r["source_record_id"], r["person_id"]) for r in csv.DictReader(fh)
+                         if r["source"] == "pnd" and r["kind"] == "custody")  # fmt: skip
+    seed = json.loads((root / "manifest.json").read_text())["seed"]
+    images = 0
+    for jsonl in sorted((root / "pnd").glob("pnd-*.jsonl")):
+        blob = root / "pnd" / jsonl.name.replace("pnd-", "images-").replace(".jsonl", ".bin")
+        data = blob.read_bytes()
+        for line in jsonl.read_text(encoding="utf-8").splitlines():
+            o = json.loads(line)
+            if o["type"] != "custody" or o["image"] is None:
+                continue
+            img = o["image"]
+            images += 1
+            assert img["file"] == blob.name
+            assert img["length"] == biometrics.TEMPLATE_BYTES
+            got = data[img["offset"] : img["offset"] + img["length"]]
+            person_index = int(truth[o["custody_id"]][1:]) - 1
+            assert got == biometrics.template_for(seed, person_index, img["ref"], img["quality"])
+    assert images > 10

@@ -19,7 +19,7 @@ from typing import Any
 
 from leds.model.entities import Address, Person
 from leds.model.identifiers import pnc_display
-from leds.synth import idgen
+from leds.synth import biometrics, idgen
 from leds.synth.noise import NOISE, noisy_dob, noisy_name, stale_address_index
 from leds.synth.population import PartWorld
 
@@ -358,11 +358,14 @@ class PartWriter:
                         ],
                     },
                 )
+        blob = bytearray()  # custody image templates, back to back (images-NNNNN.bin)
+        images_name = f"images-{self.part:05d}.bin"
         for p, mem in zip(world.persons, world.members, strict=True):
             if not mem.pnd:
                 continue
             idx = int(p.person_id[1:]) - 1
             nid = f"PNDN{idx * 2:09d}"
+            ident = biometrics.identity(world.seed, idx) if p.custody else None
             for rep in p.intel:
                 subj = dup_of.get(p.person_id, nid) if rnd.random() < 0.3 else nid
                 subjects = [subj]
@@ -399,6 +402,20 @@ class PartWriter:
                     day, month, year = _impossible(rnd, cu.date.year)
                     arrived = f"{year:04d}-{month:02d}-{day:02d}T12:00:00Z"
                 img = cu.image
+                image: dict[str, Any] | None = None
+                if img is not None:
+                    tpl = biometrics.capture(
+                        world.seed, idx, biometrics.sample_key(img.sample_id), img.quality, ident
+                    )
+                    image = {
+                        "ref": img.sample_id,
+                        "captured": img.captured.isoformat(),
+                        "quality": img.quality,
+                        "file": images_name,
+                        "offset": len(blob),
+                        "length": biometrics.TEMPLATE_BYTES,
+                    }
+                    blob += tpl.astype("<f4").tobytes()
                 emit(
                     "custody",
                     cu.custody_id,
@@ -410,13 +427,7 @@ class PartWriter:
                         "arrived": arrived,
                         "station": cu.station,
                         "offence": cu.offence,
-                        "image": None
-                        if img is None
-                        else {
-                            "ref": img.sample_id,
-                            "captured": img.captured.isoformat(),
-                            "quality": img.quality,
-                        },
+                        "image": image,
                     },
                 )
         with self.path("pnd", "pnd", "jsonl").open("w", encoding="utf-8", newline="\n") as fh:
@@ -424,6 +435,7 @@ class PartWriter:
                 fh.write(line)
                 fh.write("\n")
             fh.write(json.dumps({"type": "end", "records": len(lines)}) + "\n")
+        self.path("pnd", "images", "bin").write_bytes(bytes(blob))
 
     # -- truth -----------------------------------------------------------------------------
     def write_truth(self) -> None:

@@ -1,4 +1,4 @@
-"""DVLA (CSV) and IABS (JSON batch + face templates) writers of one part."""
+"""DVLA (CSV) and IABS (JSON batch + face templates + fingerprint templates) writers."""
 
 from __future__ import annotations
 
@@ -171,6 +171,8 @@ def write_iabs(w: PartWriter) -> None:
     encounters: list[dict[str, Any]] = []
     blob = bytearray()
     tpl_name = f"templates-{w.part:05d}.bin"
+    fp_blob = bytearray()
+    fp_name = f"fingerprints-{w.part:05d}.fmr"
     for p, mem in zip(world.persons, world.members, strict=True):
         if not mem.iabs or not p.encounters:
             continue
@@ -232,6 +234,10 @@ def write_iabs(w: PartWriter) -> None:
                             file=tpl_name, offset=len(blob), length=biometrics.TEMPLATE_BYTES
                         )
                         blob += tpl.astype("<f4").tobytes()
+                    elif s.modality == "fingerprint":
+                        record = fingerprint_template(world.seed, idx, s.sample_id, s.quality)
+                        entry.update(file=fp_name, offset=len(fp_blob), length=len(record))
+                        fp_blob += record
                     samples.append(entry)
                     w._record("iabs", "biometric", s.sample_id, p.person_id)
                 encounters.append(
@@ -260,3 +266,26 @@ def write_iabs(w: PartWriter) -> None:
         fh.write(json.dumps(doc, ensure_ascii=False))
         fh.write("\n")
     w.path("iabs", "templates", "bin").write_bytes(bytes(blob))
+    w.path("iabs", "fingerprints", "fmr").write_bytes(bytes(fp_blob))
+
+
+IABS_FINGER = 2  # ISO/IEC 19794-2 finger position: right index (the flat IABS takes)
+
+
+def fingerprint_template(seed: int, person_index: int, sample_ref: str, quality: int) -> bytes:
+    """ISO/IEC 19794-2 record of an IABS fingerprint sample (minutiae-level generator).
+
+    The finger is ``person_index * 10 + IABS_FINGER`` (one finger per person, every encounter
+    of the person takes it again), the impression the sample's digits, the difficulty from
+    the sample's quality (``minutiae_synth.difficulty_for_quality``).
+    """
+    from leds.biometrics.fingerprint import minutiae_synth
+
+    t = minutiae_synth.impression_minutiae(
+        seed,
+        person_index * 10 + IABS_FINGER,
+        biometrics.sample_key(sample_ref),
+        minutiae_synth.difficulty_for_quality(quality),
+        finger_position=IABS_FINGER,
+    )
+    return t.to_iso()

@@ -10,7 +10,10 @@ Records: subject -> person (id ``person_ref``), encounter -> encounter (subject
 ``person_ref``; its payload lists the ``sample_ref`` of its samples), sample -> biometric
 (subject the encounter's ``person_ref``; the payload adds ``encounter_id``). A sample with a
 template must lie inside its template file (which is only measured, never read); otherwise
-the sample is rejected. A JSON document has no useful line numbers, so ``line`` is the
+the sample is rejected. Face templates are 512 bytes (128 float32); fingerprint templates are
+ISO/IEC 19794-2 finger minutiae records (``fingerprints-NNNNN.fmr``): the parser reads only
+their 12-byte record header, which must carry the ``FMR`` magic and the sample's length.
+A JSON document has no useful line numbers, so ``line`` is the
 1-based position of the subject or encounter in its list (a sample: its encounter's).
 """
 
@@ -38,6 +41,9 @@ from leds.sources.base import (
 
 SCHEMA = "iabs-export/1"
 TEMPLATE_BYTES = 128 * 4  # 128 float32 values
+FMR_MAGIC = b"FMR\x00"
+FMR_MIN_BYTES = 24 + 4 + 2  # record header + one finger view header + extended length
+FMR_MAX_BYTES = 24 + 4 + 6 * 255 + 2
 SEXES = {"M": "M", "F": "F", "X": "U"}
 
 Obj = dict[str, Any]
@@ -209,7 +215,14 @@ class IabsSource(Source):
                 raise FieldError(key, f"{key} must be a whole number >= 0, not {value!r}")
         assert isinstance(offset, int)
         assert isinstance(length, int)
-        if length != TEMPLATE_BYTES:
+        fingerprint = sample.get("modality") == "fingerprint"
+        if fingerprint and not FMR_MIN_BYTES <= length <= FMR_MAX_BYTES:
+            raise FieldError(
+                "length",
+                f"length {length} cannot be an ISO/IEC 19794-2 finger minutiae record "
+                f"({FMR_MIN_BYTES}-{FMR_MAX_BYTES} bytes)",
+            )
+        if not fingerprint and length != TEMPLATE_BYTES:
             raise FieldError(
                 "length", f"length {length} is not {TEMPLATE_BYTES} bytes (128 float32 values)"
             )
@@ -226,3 +239,22 @@ class IabsSource(Source):
                 "offset",
                 f"offset {offset} + length {length} lies outside {tfile} ({size} bytes)",
             )
+        if fingerprint:
+            try:
+                with (batch.parent / tfile).open("rb") as fh:
+                    fh.seek(offset)
+                    head = fh.read(12)
+            except OSError as exc:
+                raise FieldError("file", f"template file {tfile} cannot be read: {exc}") from None
+            if head[:4] != FMR_MAGIC:
+                raise FieldError(
+                    "offset",
+                    f"no ISO/IEC 19794-2 record (FMR) at offset {offset} of {tfile}",
+                )
+            declared = int.from_bytes(head[8:12], "big")
+            if declared != length:
+                raise FieldError(
+                    "length",
+                    f"the ISO/IEC 19794-2 record at offset {offset} of {tfile} is {declared} "
+                    f"bytes, the sample says {length}",
+                )

@@ -6,7 +6,10 @@ valid JSON, not an object, or of an unknown type is rejected; a file without the
 record (or with a different count) is truncated: the lines read are kept and one rejection
 ``file truncated: ...`` is added at the last line. An empty file cannot be read.
 
-The payload is the JSON object exactly as given (it is already JSON with ISO dates).
+The payload is the JSON object exactly as given (it is already JSON with ISO dates). A
+custody image may name its face template (``file``/``offset``/``length`` in a
+``images-NNNNN.bin`` next to the JSON Lines file): it must lie inside that file, else the
+custody record is rejected (field ``image.file``/``image.offset``/``image.length``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from leds.sources.base import (
 )
 
 GENDERS = {"Male": "M", "Female": "F", "Unknown": "U"}
+TEMPLATE_BYTES = 128 * 4  # a custody image's face template: 128 float32 values
 _GRADING = (
     ("source", frozenset(INTEL_SOURCE_GRADES)),
     ("intelligence", frozenset(INTEL_ASSESSMENTS)),
@@ -139,7 +143,7 @@ def _intel(obj: Obj) -> Result:
     return RecordKind.INTEL, rid, subjects[0] if subjects else None, None
 
 
-def _custody(obj: Obj) -> Result:
+def _custody(obj: Obj, file: Path, sizes: dict[str, int | None]) -> Result:
     rid = as_str(obj, "custody_id", required=True)
     assert rid is not None
     subject = as_str(obj, "nominal_id")
@@ -152,13 +156,46 @@ def _custody(obj: Obj) -> Result:
         if captured is not None and not isinstance(captured, str):
             raise FieldError("image.captured", "expected a date string")
         parse_date_iso(captured, "image.captured")
+        _check_template(image, file, sizes)
     return RecordKind.CUSTODY, rid, subject, None
+
+
+def _check_template(image: Obj, jsonl: Path, sizes: dict[str, int | None]) -> None:
+    """A custody image's face template (if any) must lie inside its template file, which is
+    measured here, never read (the face gallery reads it at enrolment)."""
+    tfile, offset, length = image.get("file"), image.get("offset"), image.get("length")
+    if tfile is None and offset is None and length is None:
+        return
+    if not isinstance(tfile, str) or not tfile:
+        raise FieldError("image.file", "an image with offset/length needs its template file")
+    if "/" in tfile or "\\" in tfile or tfile in (".", ".."):
+        raise FieldError("image.file", f"template file must be a plain file name, not {tfile!r}")
+    for key, value in (("offset", offset), ("length", length)):
+        if type(value) is not int or value < 0:
+            raise FieldError(f"image.{key}", f"{key} must be a whole number >= 0, not {value!r}")
+    assert isinstance(offset, int)
+    assert isinstance(length, int)
+    if length != TEMPLATE_BYTES:
+        raise FieldError(
+            "image.length", f"length {length} is not {TEMPLATE_BYTES} bytes (128 float32 values)"
+        )
+    if tfile not in sizes:
+        try:
+            sizes[tfile] = (jsonl.parent / tfile).stat().st_size
+        except OSError:
+            sizes[tfile] = None
+    size = sizes[tfile]
+    if size is None:
+        raise FieldError("image.file", f"template file {tfile} not found next to {jsonl.name}")
+    if offset + length > size:
+        raise FieldError(
+            "image.offset", f"offset {offset} + length {length} lies outside {tfile} ({size} bytes)"
+        )
 
 
 HANDLERS: dict[str, Callable[[Obj], Result]] = {
     "nominal": _nominal,
     "intel": _intel,
-    "custody": _custody,
 }
 
 
@@ -177,6 +214,7 @@ class PndSource(Source):
         end: Any = None
         end_seen = False
         last_line, last_text = 0, ""
+        sizes: dict[str, int | None] = {}
         for item in LineReader(file, system):
             if type(item) is not tuple:
                 assert isinstance(item, Rejection)
@@ -211,12 +249,15 @@ class PndSource(Source):
                 continue
             count += 1
             handler = handlers.get(rtype) if isinstance(rtype, str) else None
-            if handler is None:
+            if handler is None and rtype != "custody":
                 reason = "missing type" if rtype is None else f"unknown record type {rtype!r}"
                 yield Rejection(system, name, n, "type", reason, text)
                 continue
             try:
-                kind, rid, subject, person = handler(obj)
+                if handler is None:
+                    kind, rid, subject, person = _custody(obj, file, sizes)
+                else:
+                    kind, rid, subject, person = handler(obj)
             except FieldError as exc:
                 yield Rejection(system, name, n, exc.field, exc.reason, text)
                 continue

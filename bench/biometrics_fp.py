@@ -1,0 +1,199 @@
+"""Benchmark: fingerprint 1:N (MCC-LSH pre-filter + Bozorth3 re-ranking) and the calibration of
+the minutiae-level generator against the image pipeline; prints the figures.
+
+    python bench/biometrics_fp.py --fp-sizes 10000 --fp-calibrate 40
+    flock /tmp/leds-heavy.lock python bench/biometrics_fp.py --fp-sizes 100000
+
+(also reachable as ``bench/biometrics.py --fp-sizes ...``). Gallery: finger ``f`` impression 0
+for ``f < size`` (minutiae-level generator, default difficulty distribution); mated probes:
+impression 1 of enrolled fingers; non-mated probes: impression 1 of fingers never enrolled.
+Enrolment and probes below quality ``--fp-min-quality`` are failures to enrol / acquire:
+counted and printed, not searched. Targets: 100,000 prints, <= 1 s a search, hit@1 >= 99%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SEED = 20_261_126
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _du_mib(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def add_fp_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fp-sizes",
+        type=lambda s: [int(x) for x in s.split(",") if x],
+        default=[],
+        help="fingerprint gallery sizes, comma-separated (e.g. 10000,100000)",
+    )
+    parser.add_argument("--fp-queries", type=int, default=100, help="mated probes per size")
+    parser.add_argument("--fp-nonmated", type=int, default=100, help="non-mated probes per size")
+    parser.add_argument("--fp-shortlist", type=int, default=200, help="Bozorth3 re-ranked")
+    parser.add_argument("--fp-min-quality", type=int, default=40, help="enrol/probe gate")
+    parser.add_argument("--fp-calibrate", type=int, default=0, help="fingers for calibration")
+    parser.add_argument("--fp-work", default="/tmp/leds-bench-fp", help="gallery directory")
+
+
+def calibrate(fingers: int) -> dict[str, Any]:
+    """Image pipeline vs minutiae-level generator on the same (seed, finger, impression)."""
+    from leds.biometrics.fingerprint import minutiae_synth, synth
+    from leds.biometrics.fingerprint.extract import Packed, extract, match_packed
+
+    out: dict[str, Any] = {}
+    for name, make in (
+        ("image", lambda f, i: extract(synth.impression_image(SEED, f, i), with_quality=False)),
+        ("minutiae", lambda f, i: minutiae_synth.impression_minutiae(SEED, f, i)),
+    ):
+        t0 = time.perf_counter()
+        tp = [make(f, i) for f in range(fingers) for i in (0, 1)]
+        per = (time.perf_counter() - t0) / len(tp)
+        synth.master_ridges.cache_clear()
+        p = [Packed(t) for t in tp]
+        mated = [match_packed(p[2 * f], p[2 * f + 1]) for f in range(fingers)]
+        non = [
+            match_packed(p[2 * f], p[2 * g + 1])
+            for f in range(fingers)
+            for g in range(fingers)
+            if f != g
+        ]
+        out[name] = {
+            "seconds_per_print": round(per, 4),
+            "minutiae_p5_p50_p95": np.percentile([t.n for t in tp], [5, 50, 95]).round().tolist(),
+            "mated_p1_p5_p10_p25_p50": np.percentile(mated, [1, 5, 10, 25, 50]).round(1).tolist(),
+            "mated_below_40": round(float(np.mean(np.array(mated) < 40)), 3),
+            "nonmated_p50_p99_max": np.percentile(non, [50, 99, 100]).round(1).tolist(),
+            "nonmated_above_40": round(float(np.mean(np.array(non) > 40)), 4),
+            "pairs": {"mated": len(mated), "nonmated": len(non)},
+        }
+    return out
+
+
+def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One gallery size: enrol, rebuild, mated and non-mated searches."""
+    from leds.biometrics.fingerprint import minutiae_synth
+    from leds.biometrics.fingerprint.gallery import FingerprintGallery
+
+    work = Path(args.fp_work) / f"fp-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    gal = FingerprintGallery(work)
+    fte = 0
+    enrolled: dict[int, int] = {}
+
+    def gallery_templates() -> Any:
+        nonlocal fte
+        for f in range(size):
+            t = minutiae_synth.impression_minutiae(SEED, f, 0)
+            if t.quality < args.fp_min_quality or t.n < 12:
+                fte += 1
+                continue
+            enrolled[f] = len(enrolled)
+            yield t
+
+    def progress(n: int) -> None:
+        if n % 10_000 == 0:
+            print(f"  enrolled {n:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+    t0 = time.perf_counter()
+    gal.enrol(gallery_templates(), progress=progress)
+    enrol_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    gal.rebuild()
+    rebuild_s = time.perf_counter() - t1
+    rng = np.random.default_rng(size)
+    fingers = sorted(enrolled)
+    mated_f = rng.choice(fingers, size=min(args.fp_queries, len(fingers)), replace=False)
+    times: list[float] = []
+    ranks: list[int] = []
+    in_short: list[bool] = []
+    mated_top: list[int] = []
+    fta = 0
+    for f in mated_f:
+        probe = minutiae_synth.impression_minutiae(SEED, int(f), 1)
+        if probe.quality < args.fp_min_quality or probe.n < 12:
+            fta += 1
+            continue
+        s = time.perf_counter()
+        cands = gal.search(probe, candidates=20, shortlist=args.fp_shortlist)
+        times.append(time.perf_counter() - s)
+        slot = enrolled[int(f)]
+        rank = next((i for i, c in enumerate(cands) if c.slot == slot), -1)
+        ranks.append(rank)
+        in_short.append(rank >= 0)
+        mated_top.append(cands[rank].score if rank >= 0 else 0)
+    non_top: list[int] = []
+    for k in range(args.fp_nonmated):
+        probe = minutiae_synth.impression_minutiae(SEED, size + 1_000_000 + k, 1)
+        if probe.quality < args.fp_min_quality or probe.n < 12:
+            continue
+        s = time.perf_counter()
+        cands = gal.search(probe, candidates=20, shortlist=args.fp_shortlist)
+        times.append(time.perf_counter() - s)
+        non_top.append(cands[0].score if cands else 0)
+    r = np.array(ranks)
+    non = np.array(non_top)
+    # threshold: smallest T with no non-mated top score above it in this sample (FPIR 0 of n)
+    thr = int(non.max()) + 1 if len(non) else 40
+    mated_score = np.array(mated_top)
+    hit1_at_thr = float(np.mean((r == 0) & (mated_score >= thr)))
+    return {
+        "gallery": len(gal),
+        "failures_to_enrol": fte,
+        "enrol_ms_per_print": round(enrol_s / size * 1000, 2),
+        "rebuild_s": round(rebuild_s, 1),
+        "disk_mib": round(_du_mib(work), 1),
+        "peak_rss_mib": round(_peak_mib(), 1),
+        "mated_searches": len(ranks),
+        "failures_to_acquire": fta,
+        "search_s_p50_p95_max": [round(float(np.percentile(times, q)), 3) for q in (50, 95, 100)],
+        "hit@1": round(float(np.mean(r == 0)), 4),
+        "hit@20": round(float(np.mean(r >= 0)), 4),
+        "mate_in_shortlist": round(float(np.mean(in_short)), 4),
+        "nonmated_top_score_p50_p95_max": np.percentile(non, [50, 95, 100]).tolist()
+        if len(non)
+        else [],
+        "threshold_chosen": thr,
+        "FPIR_at_threshold": f"0/{len(non)}",
+        "FPIR_at_40": f"{int((non >= 40).sum())}/{len(non)}",
+        "FNIR_at_threshold": round(1 - hit1_at_thr, 4),
+    }
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.fp_calibrate:
+        res = calibrate(args.fp_calibrate)
+        for name, data in res.items():
+            _print(f"fingerprint calibration: {name} ({args.fp_calibrate} fingers x 2)", data)
+    for size in args.fp_sizes:
+        _print(f"fingerprint gallery {size:,}", bench_fingerprint(size, args))
+
+
+def _print(title: str, data: dict[str, Any]) -> None:
+    print(f"== {title}")
+    for key, value in data.items():
+        print(f"  {key}: {value}")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_fp_arguments(parser)
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Fingerprint pipeline: generators, extraction errors, ISO templates, Bozorth3, gallery."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from leds.biometrics.fingerprint import minutiae_synth, synth
+from leds.biometrics.fingerprint.errors import BadTemplate, LowQuality, UnreadableImage
+from leds.biometrics.fingerprint.extract import Template, extract, match
+from leds.biometrics.fingerprint.gallery import FingerprintGallery
+from leds.errors import LedsError
+
+
+def _png(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_generators_are_deterministic() -> None:
+    a = synth.impression_image(5, 3, 1, 0.3)
+    synth.master_ridges.cache_clear()
+    assert np.array_equal(a, synth.impression_image(5, 3, 1, 0.3))
+    assert not np.array_equal(a, synth.impression_image(5, 3, 2, 0.3))
+    assert a.shape == (384, 320)
+    assert a.dtype == np.uint8
+    m1 = minutiae_synth.impression_minutiae(5, 3, 1)
+    assert m1.to_iso() == minutiae_synth.impression_minutiae(5, 3, 1).to_iso()
+    assert m1.to_iso() != minutiae_synth.impression_minutiae(5, 3, 2).to_iso()
+    assert m1.to_iso() != minutiae_synth.impression_minutiae(6, 3, 1).to_iso()
+
+
+def test_image_pipeline_mated_above_non_mated() -> None:
+    fingers = (0, 1, 2)
+    t = {
+        (f, i): extract(synth.impression_image(11, f, i, 0.15), with_quality=False)
+        for f in fingers
+        for i in (0, 1)
+    }
+    mated = [match(t[f, 0], t[f, 1]) for f in fingers]
+    non = [match(t[f, 0], t[g, 1]) for f in fingers for g in fingers if f != g]
+    assert min(mated) > 40 > max(non), (mated, non)
+
+
+def test_minutiae_level_mated_above_non_mated() -> None:
+    g = [minutiae_synth.impression_minutiae(4, f, 0, 0.1) for f in range(4)]
+    p = [minutiae_synth.impression_minutiae(4, f, 1, 0.1) for f in range(4)]
+    for f in range(4):
+        scores = [match(p[f], x) for x in g]
+        assert int(np.argmax(scores)) == f, scores
+
+
+def test_extract_quality_and_iso_round_trip() -> None:
+    img = synth.impression_image(11, 0, 0, 0.1)
+    t = extract(_png(img), finger_position=2)
+    assert 20 <= t.quality <= 100
+    assert t.n >= 12
+    back = Template.from_iso(t.to_iso())
+    assert back.finger_position == 2
+    assert back.n == t.n
+    assert (back.width, back.height) == (320, 384)
+    assert np.abs(back.minutiae[:, :2] - t.minutiae[:, :2]).max() <= 0.5
+    assert back.to_iso() == t.to_iso()
+    assert match(back, t) > 100  # the stored record still matches its source
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "empty"),
+        (b"this is not a picture" * 10, "not an image"),
+        (_png(np.full((60, 60), 128, np.uint8)), "pixels"),
+    ],
+)
+def test_unreadable_images(data: bytes, words: str) -> None:
+    with pytest.raises(UnreadableImage, match=words):
+        extract(data)
+
+
+def test_low_quality_is_refused_with_figures() -> None:
+    with pytest.raises(LowQuality, match="blank") as blank:
+        extract(_png(np.full((300, 300), 200, np.uint8)))
+    assert isinstance(blank.value, LedsError)
+    smudge = (np.random.default_rng(1).random((300, 300)) * 40 + 100).astype(np.uint8)
+    with pytest.raises(LowQuality, match="failure to enrol") as exc:
+        extract(_png(smudge))  # contrast but no ridges: no minutiae
+    assert exc.value.minutiae < 12
+
+
+def test_bad_iso_records() -> None:
+    rec = minutiae_synth.impression_minutiae(1, 1, 1).to_iso()
+    with pytest.raises(BadTemplate, match="not an ISO"):
+        Template.from_iso(b"XXXX" + rec[4:])
+    with pytest.raises(BadTemplate, match="truncated"):
+        Template.from_iso(rec[:-7])
+
+
+def test_gallery_shortlist_removal_rebuild(tmp_path: Path) -> None:
+    n = 60
+    gal = FingerprintGallery(tmp_path / "fp")
+    slots = gal.enrol(minutiae_synth.impression_minutiae(9, f, 0, 0.1) for f in range(n))
+    assert slots == list(range(n))
+    assert len(gal) == n
+    probes = {f: minutiae_synth.impression_minutiae(9, f, 1, 0.1) for f in (3, 17, 42)}
+    for rebuilt in (False, True):  # unsorted tail scan, then the sorted index
+        if rebuilt:
+            gal.rebuild()
+        for f, probe in probes.items():
+            votes = gal.prefilter(probe)
+            assert int((votes > votes[f]).sum()) < 10  # the mate is in the shortlist
+            best = gal.search(probe, candidates=5, shortlist=10)
+            assert best[0].slot == f, best
+            assert best[0].score > 40, best
+    assert gal.remove([17]) == 1
+    assert gal.active == n - 1
+    assert 17 not in [c.slot for c in gal.search(probes[17], shortlist=10)]
+    gal.rebuild()
+    reopened = FingerprintGallery(tmp_path / "fp", create=False)
+    assert reopened.removed(17)
+    assert 17 not in [c.slot for c in reopened.search(probes[17])]
+    (new,) = reopened.enrol([minutiae_synth.impression_minutiae(9, 500, 0, 0.1)])
+    hit = reopened.search(minutiae_synth.impression_minutiae(9, 500, 1, 0.1), shortlist=10)
+    assert hit[0].slot == new == n
+    with pytest.raises(LedsError, match="no fingerprint gallery"):
+        FingerprintGallery(tmp_path / "nothing", create=False)
