@@ -126,3 +126,26 @@ def test_threshold_change_needs_a_report_and_oversight(service: Service, tmp_pat
     listed = service.face_search(OPERATOR, CRIME, _photo("obama.jpg"), list_length=3).value
     assert listed.threshold_version == proposed.version
     assert listed.threshold == pytest.approx(0.84)
+
+
+def test_erasing_a_record_takes_its_template_out_of_the_gallery(service: Service) -> None:
+    from leds.store.schema import records
+    from leds.store.tables_biometrics import biometric_templates as bt
+
+    service.biometric_enrol(STEWARD, ADMIN, "face")
+    with service._store.engine.connect() as conn:
+        row = conn.execute(
+            select(bt.c.id, bt.c.slot, records.c.source, records.c.kind, records.c.source_record_id)
+            .join(records, records.c.id == bt.c.record_id)
+            .where(bt.c.modality == "face")
+        ).first()
+    assert row is not None
+    service.erase_record(
+        STEWARD, ADMIN, row.source, row.kind, row.source_record_id, "retention period has ended"
+    )
+    with service._store.engine.connect() as conn:
+        kept = conn.execute(select(bt).where(bt.c.id == row.id)).one()
+    assert kept.record_id is None
+    assert kept.removed_at is not None
+    assert "record erased" in kept.removal_reason
+    assert service._gallery("face").is_removed(row.slot)

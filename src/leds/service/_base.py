@@ -262,6 +262,11 @@ class ServiceBase:
         first = next(d for d in decisions if d.allowed)
         return first, allowed
 
+    def _unenrol(self, conn: Connection, record_id: int, reason: str) -> int:
+        """Hook: take a record's biometric templates out of the galleries before it is erased
+        (the biometric operations override it). Returns how many were removed."""
+        return 0
+
     @contextmanager
     def _audited(self) -> Iterator[Connection]:
         """A transaction whose failure is reported as a refused, audit-less operation."""

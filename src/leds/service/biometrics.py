@@ -109,6 +109,31 @@ class BiometricOps(ServiceBase):
             )
             raise
 
+    def _unenrol(self, conn: Any, record_id: int, reason: str) -> int:
+        """Remove the live templates of a record from their galleries (before an erasure);
+        the template rows stay, marked removed, for the searches that listed them."""
+        from leds.store.tables_biometrics import biometric_templates as bt
+
+        rows = conn.execute(
+            select(bt.c.id, bt.c.modality).where(
+                bt.c.record_id == record_id, bt.c.removed_at.is_(None)
+            )
+        ).all()
+        if not rows or self._data is None:
+            return 0
+        why = f"record erased: {reason}"
+        face = [r.id for r in rows if r.modality == "face"]
+        if face:
+            from leds.biometrics.gallery import remove
+
+            remove(conn, self._gallery("face"), reason=why, template_ids=face)
+        for r in rows:
+            if r.modality == "fingerprint":
+                from leds.biometrics.fingerprint.enrol import remove as fp_remove
+
+                fp_remove(conn, self._gallery("fingerprint"), r.id, why)
+        return len(rows)
+
     # ---- enrolment -----------------------------------------------------------------------
     def biometric_enrol(
         self,

@@ -299,6 +299,7 @@ class RecordOps(ServiceBase):
             from leds.search.index import unindex_record
 
             unindex_record(conn, record.id)  # out of every search index first
+            self._unenrol(conn, record.id, reason)  # and out of the biometric galleries
             self._store.erase_record(conn, record.id)
             seq = self._record(
                 AuditKind.ERASURE,

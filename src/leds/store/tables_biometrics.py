@@ -33,8 +33,10 @@ biometric_templates = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("modality", String(16), nullable=False),  # face | fingerprint
     Column("sample_ref", String(64), nullable=False),  # the source's own sample/image ref
-    Column("record_id", Id, ForeignKey("records.id"), nullable=False),  # custody / biometric rec
-    Column("subject_record_id", Id, ForeignKey("records.id")),  # the source's person record
+    # The custody / biometric record and the source's person record; an erased record leaves
+    # the (removed) template row behind as a tombstone that past searches still refer to.
+    Column("record_id", Id, ForeignKey("records.id", ondelete="SET NULL")),
+    Column("subject_record_id", Id, ForeignKey("records.id", ondelete="SET NULL")),
     Column("slot", Integer, nullable=False),  # row in the gallery files
     Column("quality", Integer),
     Column("algorithm", String(64), nullable=False),  # model/extractor name and version

@@ -114,9 +114,7 @@ def upgrade() -> None:
         ),
         sa.Column("modality", sa.String(length=16), nullable=False),
         sa.Column("sample_ref", sa.String(length=64), nullable=False),
-        sa.Column(
-            "record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "subject_record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
@@ -126,14 +124,8 @@ def upgrade() -> None:
         sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("removal_reason", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["record_id"],
-            ["records.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["subject_record_id"],
-            ["records.id"],
-        ),
+        sa.ForeignKeyConstraint(["record_id"], ["records.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["subject_record_id"], ["records.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("modality", "sample_ref", name="uq_biometric_sample"),
     )
