@@ -272,7 +272,7 @@ class BiometricOps(ServiceBase):
         def search(k: int) -> list[tuple[int, float]]:
             return [(int(c.slot), float(c.score)) for c in gallery.search(template, candidates=k)]
 
-        probe = _FingerprintProbe(digest, ALGORITHM, {"minutiae": len(template.minutiae)})
+        probe = _FingerprintProbe(digest, ALGORITHM, {"minutia_count": len(template.minutiae)})
         return self._record_search(
             user, purpose, "fingerprint", query, decision, probe, search, length, ALGORITHM
         )
