@@ -110,8 +110,14 @@ def test_explain_review_decide_undo_and_rerun(fresh_link_world: LinkWorld) -> No
 def test_evaluation_against_the_world_s_truth(fresh_link_world: LinkWorld) -> None:
     lw = fresh_link_world
     lw.service.link_records(STEWARD, ADMIN)
-    report = lw.service.link_evaluate(STEWARD, ADMIN, world=lw.world).value
-    assert report.f1 > 0.95
-    assert report.bcubed_f1 > 0.95
+    report = lw.service.link_evaluate(
+        STEWARD, ADMIN, world=lw.world, thresholds=(0.5, 0.9, 0.99)
+    ).value
+    assert report.overall.f1 > 0.95
+    assert report.overall.bcubed_f1 > 0.95
+    assert ("pnc", "pnd") in report.by_source_pair
+    assert [p.threshold for p in report.curve] == [0.5, 0.9, 0.99]
+    # a stricter threshold never links more pairs
+    assert report.curve[0].metrics.predicted_pairs >= report.curve[-1].metrics.predicted_pairs
     with pytest.raises(LedsError):
         lw.service.link_evaluate(STEWARD, ADMIN)  # no truth column in these sources

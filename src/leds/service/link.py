@@ -39,6 +39,15 @@ class LinkPairView:
     person_b: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class LinkEvaluation:
+    """The index against a ground truth: overall, per source pair, and a threshold curve."""
+
+    overall: Any  # leds.link.evaluate.Metrics
+    by_source_pair: dict[tuple[str, str], Any]  # SourcePairMetrics
+    curve: list[Any]  # CurvePoint(threshold, metrics)
+
+
 def _ref(conn: Connection, ref: str | int) -> int:
     """A person record by internal id (``123``) or ``source:source_record_id``."""
     text = str(ref).strip()
@@ -318,11 +327,15 @@ class LinkOps(ServiceBase):
         *,
         world: Path | None = None,
         thresholds: Sequence[float] = (),
-    ) -> Result[Any]:
+    ) -> Result[LinkEvaluation]:
         """Compare the person index with a ground truth (a synthetic world's truth files, or
-        the truth column of a mapped source): pairwise and B-cubed precision, recall, F1, and
-        a curve over ``thresholds``. Aggregate figures only."""
+        the truth column of a mapped source): pairwise and B-cubed precision, recall and F1 of
+        the index, per source pair, and — for ``thresholds`` — a curve from re-clustering the
+        saved model's pairs at each threshold. Aggregate figures only."""
         from leds.link import evaluate, index
+        from leds.link.model import load_model
+        from leds.link.predict import FLOOR, predict
+        from leds.link.run import _load_frame
 
         query: dict[str, Any] = {"world": str(world) if world else None}
         if thresholds:
@@ -341,7 +354,18 @@ class LinkOps(ServiceBase):
                     "with a truth column",
                 )
             predicted = index.assignments(conn)
-        report = evaluate.evaluate(predicted, truth)
+            sources = evaluate.source_of_records(conn, list(truth))
+        overall = evaluate.evaluate(predicted, truth)
+        by_pair = evaluate.breakdown_by_source_pair(predicted, truth, sources)
+        points: list[Any] = []
+        if thresholds:
+            frame = _load_frame(self.data_dir)
+            if frame is None:
+                raise LedsError(
+                    "no linkage frame to draw a curve from", hint="run `leds link` first"
+                )
+            pairs = predict(load_model(self.data_dir), frame, floor=FLOOR)
+            points = evaluate.curve(frame.column("id"), pairs, truth, thresholds)
         seq = self._record(
             AuditKind.CONSULTATION,
             user,
@@ -350,9 +374,9 @@ class LinkOps(ServiceBase):
             query,
             decision,
             [],
-            {"records": len(truth)},
+            {"records": len(truth), "f1": round(overall.f1, 6)},
         )
-        return Result(report, seq)
+        return Result(LinkEvaluation(overall, by_pair, points), seq)
 
 
 def _change(made: Any) -> dict[str, Any]:
