@@ -132,3 +132,34 @@ def test_erasure_takes_a_record_out_of_search(service: Service) -> None:
     )
     after = service.search_person(DVLA, LICENSING, query).value
     assert row.id not in [r.record_id for h in after.hits for r in h.records]
+
+
+def test_health_related_markers_stay_out_of_search_results(service: Service) -> None:
+    import json
+
+    with service._store.engine.connect() as conn:
+        markers = conn.execute(
+            select(records.c.payload).where(records.c.source == "pnc", records.c.kind == "marker")
+        ).scalars()
+        health = [
+            json.loads(p)
+            for p in markers
+            if json.loads(p).get("marker_type") in {"WS-MENTAL", "WS-SELFHARM"}
+        ]
+        if not health:
+            pytest.skip("no health-related marker in this small world")
+        person = conn.execute(
+            select(records).where(
+                records.c.source == "pnc",
+                records.c.kind == "person",
+                records.c.source_record_id == health[0]["pnc_id"],
+            )
+        ).first()
+    assert person is not None
+    found = service.search_person(
+        CONSTABLE, STOP, PersonQuery(surname=person.surname, dob=person.dob)
+    ).value
+    assert found.hits
+    for hit in found.hits:
+        assert not {"WS-MENTAL", "WS-SELFHARM"} & set(hit.markers)
+    assert not {"WS-MENTAL", "WS-SELFHARM"} & set(found.facets.get("marker", {}))

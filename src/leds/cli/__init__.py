@@ -33,11 +33,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from leds.config import data_dir
-from leds.demo import DEMO_PASSWORD, DEMO_PURPOSE, build_world, create_demo_accounts
 from leds.errors import LedsError
 from leds.governance.authn import AuthenticatedUser, AuthenticationFailed
-from leds.governance.identity import PurposeStatement, Role
+from leds.governance.identity import PurposeStatement
 from leds.service import NewAccount, Service
 
 app = typer.Typer(
@@ -96,7 +94,14 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.TyperException as exc:
+        # Typer >= 0.22 raises its own copy of click's usage errors (bad option values)
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    except (click.exceptions.Abort, typer.Abort):
         err.print("aborted")
         sys.exit(130)
 
@@ -634,40 +639,6 @@ def token_create(
     out.print(result.value, markup=False, highlight=False)
 
 
-@app.command()
-def demo(
-    persons: Annotated[int, typer.Option("--persons", min=100)] = 50_000,
-    seed: Annotated[int, typer.Option("--seed")] = 1,
-    workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
-    password: Annotated[
-        str, typer.Option("--password", envvar="LEDS_DEMO_PASSWORD", help="Demo accounts' password")
-    ] = DEMO_PASSWORD,
-    data: DataOpt = None,
-    store: StoreOpt = None,
-) -> None:
-    """Build a synthetic demo world (50,000 persons by default), one demo account per role,
-    and ingest all four sources as the demo data steward."""
-    directory = data_dir(data)
-    with _progress("generating persons", persons) as tick:
-        world = build_world(directory, persons, seed, workers=workers, progress=tick)
-    with _service(directory, store) as service:
-        users = create_demo_accounts(service, world, password)
-        steward = service.login(users[Role.DATA_STEWARD.value].user_id, password)
-        for source in ("pnc", "pnd", "dvla", "iabs"):
-            statement = PurposeStatement.of(*DEMO_PURPOSE)
-            _print_summary(ingest_path(service, steward, statement, source, world / source, None))
-    table = Table("role", "user", "organisation", title=f"demo accounts (password: {password})")
-    for role, account in users.items():
-        table.add_row(role, account.user_id, account.organisation)
-    out.print(table)
-    out.print(
-        f"[bold green]demo world ready[/] in {directory} — try:\n"
-        f"  LEDS_PASSWORD={password} .venv/bin/leds sources --data {directory} "
-        f"--user {users[Role.DATA_STEWARD.value].user_id} --purpose admin-process "
-        "--reason 'checking the demo import'"
-    )
-
-
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -683,6 +654,9 @@ def _date(text: str, default_days: int) -> date:
     except ValueError:
         raise LedsError(f"not a date: {text!r}", hint="use YYYY-MM-DD") from None
 
+
+# Command groups in their own modules register themselves on ``app``.
+from leds.cli import biometrics, link, search, serve  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

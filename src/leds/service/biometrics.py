@@ -159,7 +159,7 @@ class BiometricOps(ServiceBase):
 
                 paths = conn.execute(
                     select(imports.c.path)
-                    .where(imports.c.source == "iabs", imports.c.status == "finished")
+                    .where(imports.c.source == "iabs", imports.c.status == "complete")
                     .order_by(imports.c.id)
                 ).scalars()
                 enrolled = already = failed = 0

@@ -126,6 +126,11 @@ class LinkOps(ServiceBase):
         if not incremental:
             query["retrain"] = retrain
         decision = self._authorise(user, purpose, "link_records", query)
+        if incremental and not import_ids:
+            raise LedsError(
+                "an incremental run needs the imports to attach",
+                hint="give --import N (see `leds sources`) or run a full link",
+            )
         limit = run.DEFAULT_THRESHOLD if threshold is None else threshold
         # Fail closed: nothing is linked unless the start of the run is on the record.
         self._record(
@@ -139,11 +144,6 @@ class LinkOps(ServiceBase):
             {"stage": "started"},
         )
         if incremental:
-            if not import_ids:
-                raise LedsError(
-                    "an incremental run needs the imports to attach",
-                    hint="give --import N (see `leds sources`) or run a full link",
-                )
             result = run.link_incremental(
                 self._store,
                 self.data_dir,

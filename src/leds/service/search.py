@@ -147,9 +147,32 @@ class SearchOps(ServiceBase):
             scoped = dataclasses.replace(query, sources=frozenset(asked) & allowed)
             return search_persons(conn, scoped, weights=weights)
 
-        return self._search(
+        found = self._search(
             user, purpose, "search_person", _query_dict(query), run, persons=_person_ids
         )
+        self._hide_marker_types(user, purpose, found.value)
+        return found
+
+    def _hide_marker_types(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, results: Any
+    ) -> None:
+        """Marker types in hits and facets follow the class of a marker's flag: a type whose
+        class the user may not see (the health-related signals) is left out."""
+        from leds.governance.minimise import classification
+
+        rule = classification().rules.get("marker_flag")
+        if rule is None:
+            return
+        allowed = _Minimiser(self, user, purpose)._allowed("pnc")[0]
+
+        def shown(marker: str) -> bool:
+            return rule.class_for({rule.key: marker}) in allowed
+
+        for hit in results.hits:
+            hit.markers = [m for m in hit.markers if shown(m)]
+        facet = results.facets.get("marker")
+        if facet is not None:
+            results.facets["marker"] = {m: n for m, n in facet.items() if shown(m)}
 
     def search_vehicle(
         self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
