@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_index import THRESHOLD, add_records, full_run, pairs_table
+from test_link_index import THRESHOLD, add_records, full_run, pairs_table
 
 from leds.link import evaluate as ev
 from leds.link import index

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
-from test_index import THRESHOLD, add_records, full_run, groups, pairs_table
+from test_link_index import THRESHOLD, add_records, full_run, groups, pairs_table
 
 from leds.link import index, review
 from leds.link.review import ReviewConflict, ReviewError
