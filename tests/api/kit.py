@@ -39,11 +39,17 @@ USERS: dict[str, tuple[str, str, str]] = {
     "steward": ("steward1", "data-steward", "LEDS"),
     "constable": ("pc123", "constable", "WYP"),
     "auditor": ("aud1", "auditor", "IOPC"),
+    "operator": ("fso1", "facial-search-operator", "NCA"),
 }
 HEADERS = {
     "steward": {"X-Leds-Purpose": "admin-process", "X-Leds-Justification": "checking the import"},
     "admin": {"X-Leds-Purpose": "admin-process", "X-Leds-Justification": "managing user accounts"},
     "auditor": {"X-Leds-Purpose": "oversight", "X-Leds-Justification": "reviewing recent access"},
+    "operator": {
+        "X-Leds-Purpose": "crime",
+        "X-Leds-Justification": "image of an unknown suspect",
+        "X-Leds-Case": "WY-2026-0042",
+    },
     "constable": {
         "X-Leds-Purpose": "crime",
         "X-Leds-Justification": "suspect named by a witness",

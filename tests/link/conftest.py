@@ -15,34 +15,20 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from linkworld import LinkWorld, import_world
 from sqlalchemy import text
 
-from actors import STEWARD
-from leds.governance.identity import PurposeStatement
 from leds.link.frame import read_person_frame
 from leds.link.model import LinkModel, train
 from leds.link.predict import predict
-from leds.service import Service
-from leds.store import Store
 from leds.synth import generate_world
 
-ADMIN = PurposeStatement.of("admin-process", "loading the synthetic linkage test world")
-SOURCES = ("pnc", "pnd", "dvla", "iabs")
 PERSONS = 1_500
 SEED = 11
-
-
-@dataclass
-class LinkWorld:
-    world: Path
-    data: Path
-    service: Service
-    store: Store
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +37,6 @@ def link_world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("link-world")
     generate_world(out, PERSONS, SEED, part_size=PERSONS, workers=1)
     return out
-
-
-def import_world(world: Path, data: Path, sources: tuple[str, ...] = SOURCES) -> LinkWorld:
-    service = Service.open(data)
-    for source in sources:
-        service.import_source(STEWARD, ADMIN, source, world / source)
-    return LinkWorld(world, data, service, service._store)
 
 
 @pytest.fixture(scope="session")

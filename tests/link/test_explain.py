@@ -8,8 +8,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from linkworld import LinkWorld
 
-from conftest import LinkWorld
 from leds.link.backends import LinkError
 from leds.link.explain import explain, explain_ids, explain_person
 

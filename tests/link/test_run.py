@@ -7,10 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from linkworld import ADMIN, LinkWorld, import_world
 from sqlalchemy import select
 
 from actors import STEWARD
-from conftest import ADMIN, LinkWorld, import_world
 from leds.link import index
 from leds.link.backends import LinkError
 from leds.link.model import list_models

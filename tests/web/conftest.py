@@ -106,3 +106,35 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def rich(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The richer world of richworld.py (PNC, DVLA, PND, IABS; linked; faces enrolled)."""
+    from richworld import build_rich
+
+    root = tmp_path_factory.mktemp("rich")
+    with backend_store("sqlite", root, None) as store:
+        yield build_rich(store, root)
+
+
+@pytest.fixture(scope="module")
+def served_rich(rich: Any) -> Iterator[tuple[Any, str]]:
+    """The rich world's app served by uvicorn on 127.0.0.1 (a free port)."""
+    import uvicorn
+
+    config = uvicorn.Config(rich.app, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield rich, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

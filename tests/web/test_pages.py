@@ -191,13 +191,13 @@ def test_audit_page_verify_and_proof(client: TestClient) -> None:
     assert "no audit entry" in missing.text
 
 
-def test_search_shell_says_nothing_was_searched(client: TestClient) -> None:
+def test_search_tab_without_a_web_form_says_nothing_was_searched(client: TestClient) -> None:
     sign_in(client, "constable")
-    page = client.get("/search", params={"tab": "vehicle", "vrm": "AB12*"})
+    page = client.get("/search", params={"tab": "fingerprint"})
     assert page.status_code == 200
-    assert 'aria-selected="true"' in page.text
-    assert "not available yet" in page.text
+    assert 'aria-current="page" class="current">Fingerprint' in page.text
     assert "nothing was recorded" in page.text
+    assert "recorded as audit entry" not in page.text
 
 
 def test_pages_carry_security_headers(client: TestClient) -> None:

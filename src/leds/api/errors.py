@@ -26,6 +26,10 @@ from leds.governance.audit.log import AuditIntegrityError
 from leds.governance.authn import AuthenticationFailed, PasswordPolicyError
 
 
+class PayloadTooLarge(LedsError):
+    """An upload over the size limit."""
+
+
 class Conflict(LedsError):
     """The request conflicts with the current state (e.g. the account already exists)."""
 
@@ -36,6 +40,7 @@ STATUS_BY_CLASS: tuple[tuple[type[LedsError], int], ...] = (
     (AccessDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (PayloadTooLarge, 413),
     (AuditIntegrityError, 409),
     (PurposeRequired, 400),
     (InvalidIdentifier, 422),
@@ -86,6 +91,7 @@ _DESCRIPTIONS = {
     403: "Refused by the access policy; the message gives the policy's reason",
     404: "No such record, import or audit entry",
     409: "Conflicts with the current state (account exists; log fails verification)",
+    413: "The uploaded file is over the size limit",
     422: "The request does not match the schema, or the input cannot be processed",
     503: "The operation could not be recorded in the audit log, so it was refused",
 }

@@ -9,15 +9,18 @@ and turned into the envelope by the app. Every route lists ``responses=ERROR_RES
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from leds.api.auth import Authenticator, WebSession, purpose_of
-from leds.api.errors import ERROR_RESPONSES, Conflict
+from leds.api.errors import ERROR_RESPONSES, Conflict, PayloadTooLarge
 from leds.api.schemas import (
     THREE_WORDS,
     AccountIn,
@@ -40,10 +43,43 @@ from leds.api.schemas import (
     VerifyIn,
     VerifyOut,
 )
+from leds.api.schemas_search import (
+    RECORD_REF,
+    CandidateListOut,
+    ClosedOut,
+    CloseIn,
+    DecideIn,
+    DecisionOut,
+    ExplanationOut,
+    IdentifierHitOut,
+    IdentifierPage,
+    LinkDecideIn,
+    LinkDecisionOut,
+    LinkUndoIn,
+    LookedUp,
+    PersonHitOut,
+    PersonsPage,
+    PersonViewOut,
+    PropertyHitOut,
+    PropertyPage,
+    ReviewItemOut,
+    ReviewStateOut,
+    TextHitOut,
+    TextPage,
+    VehicleHitOut,
+    VehiclesPage,
+    VehicleViewOut,
+)
 from leds.errors import LedsError, NotFound
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
+from leds.governance.minimise import MinimisedRecord
 from leds.model.codes import Purpose, SourceSystem
+from leds.search.identifiers import KINDS
+from leds.search.persons import PersonQuery
+from leds.search.property import PropertyQuery
+from leds.search.text import TextQuery
+from leds.search.vehicles import VehicleQuery
 from leds.service import NewAccount, Service
 
 PREFIX = "/api/v1"
@@ -109,6 +145,15 @@ def api_call(
 
 
 ApiCall = Annotated[Call, Depends(api_call)]
+
+
+class MatchMode(StrEnum):
+    exact = "exact"
+    phonetic = "phonetic"
+    fuzzy = "fuzzy"
+
+
+IdentifierKind = StrEnum("IdentifierKind", {k: k for k in KINDS})  # type: ignore[misc]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size")]
 
 router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
@@ -257,3 +302,402 @@ def add_account(call: ApiCall, body: AccountIn) -> Item[AccountOut]:
             raise Conflict(exc.message, hint="choose another user id") from None
         raise
     return Item.of(result, AccountOut(user_id=result.value))
+
+
+# ---- search ------------------------------------------------------------------------------
+Offset = Annotated[int, Query(ge=0, le=10_000, description="Results to skip")]
+SearchLimit = Annotated[int, Query(ge=1, le=100, description="Page size")]
+Text = Annotated[str | None, Query(max_length=100)]
+
+
+def _next(path: str, params: dict[str, object], limit: int, offset: int, more: bool) -> str | None:
+    if not more:
+        return None
+    given = {k: v for k, v in params.items() if v is not None and k not in ("limit", "offset")}
+    query = urlencode({**given, "limit": limit, "offset": offset + limit})
+    return f"{PREFIX}{path}?{query}"
+
+
+@router.get("/search/persons", tags=["search"], summary="Search persons (QUEST-like)")
+def search_persons(
+    call: ApiCall,
+    surname: Text = None,
+    forenames: Text = None,
+    dob: Annotated[date | None, Query(description="Exact date of birth")] = None,
+    dob_from: date | None = None,
+    dob_to: date | None = None,
+    year: Annotated[int | None, Query(ge=1880, le=2100, description="Year of birth")] = None,
+    age_from: Annotated[int | None, Query(ge=0, le=130)] = None,
+    age_to: Annotated[int | None, Query(ge=0, le=130)] = None,
+    sex: Annotated[str | None, Query(pattern=r"^[MFU]$")] = None,
+    postcode: Annotated[str | None, Query(max_length=10, description="Postcode or sector")] = None,
+    address: Text = None,
+    identifier: Annotated[str | None, Query(max_length=40)] = None,
+    mode: Annotated[MatchMode, Query(description="Name matching")] = MatchMode.fuzzy,
+    limit: SearchLimit = 20,
+    offset: Offset = 0,
+) -> PersonsPage:
+    query = PersonQuery(
+        surname=surname,
+        forenames=forenames,
+        dob=dob,
+        dob_from=dob_from,
+        dob_to=dob_to,
+        year=year,
+        age_from=age_from,
+        age_to=age_to,
+        sex=sex,
+        postcode=postcode,
+        address=address,
+        identifier=identifier,
+        mode=mode.value,
+        limit=limit,
+        offset=offset,
+    )
+    result = call.service.search_person(call.user, call.purpose(), query)
+    found = result.value
+    items = [PersonHitOut.of(h) for h in found.hits]
+    params = {f: getattr(query, f) for f in PERSON_PARAMS}
+    more = offset + len(items) < found.total
+    return PersonsPage(
+        items=items,
+        count=len(items),
+        audit_seq=result.audit_seq,
+        next=_next("/search/persons", params, limit, offset, more),
+        total=found.total,
+        candidates=found.candidates,
+        facets={k: dict(v) for k, v in found.facets.items()},
+    )
+
+
+PERSON_PARAMS = (
+    "surname",
+    "forenames",
+    "dob",
+    "dob_from",
+    "dob_to",
+    "year",
+    "age_from",
+    "age_to",
+    "sex",
+    "postcode",
+    "address",
+    "identifier",
+    "mode",
+)
+
+
+@router.get("/search/vehicles", tags=["search"], summary="Search vehicles (partial marks)")
+def search_vehicles(
+    call: ApiCall,
+    vrm: Annotated[
+        str | None, Query(max_length=20, description="Mark; `?` one character, `*` any run")
+    ] = None,
+    vin: Annotated[str | None, Query(max_length=20)] = None,
+    make: Text = None,
+    model: Text = None,
+    colour: Text = None,
+    keeper_postcode: Annotated[str | None, Query(max_length=10)] = None,
+    marker: Annotated[str | None, Query(max_length=40)] = None,
+    limit: SearchLimit = 20,
+    offset: Offset = 0,
+) -> VehiclesPage:
+    query = VehicleQuery(
+        vrm=vrm,
+        vin=vin,
+        make=make,
+        model=model,
+        colour=colour,
+        keeper_postcode=keeper_postcode,
+        marker=marker,
+        limit=limit,
+        offset=offset,
+    )
+    result = call.service.search_vehicle(call.user, call.purpose(), query)
+    found = result.value
+    items = [VehicleHitOut.of(h) for h in found.hits]
+    params: dict[str, object] = {
+        "vrm": vrm,
+        "vin": vin,
+        "make": make,
+        "model": model,
+        "colour": colour,
+        "keeper_postcode": keeper_postcode,
+        "marker": marker,
+    }
+    more = offset + len(items) < found.total
+    return VehiclesPage(
+        items=items,
+        count=len(items),
+        audit_seq=result.audit_seq,
+        next=_next("/search/vehicles", params, limit, offset, more),
+        total=found.total,
+        truncated=found.truncated,
+    )
+
+
+@router.get("/search/identifiers", tags=["search"], summary="Records holding an identifier")
+def lookup_identifier(
+    call: ApiCall,
+    value: Annotated[str, Query(min_length=1, max_length=40, description="The identifier")],
+    kind: Annotated[IdentifierKind | None, Query(description="Which kind (default: any)")] = None,
+) -> IdentifierPage:
+    result = call.service.lookup_identifier(
+        call.user, call.purpose(), value, None if kind is None else kind.value
+    )
+    found = result.value
+    items = [
+        IdentifierHitOut.of(r, found.person_ids)
+        for r in found.records
+        if isinstance(r, MinimisedRecord)
+    ]
+    return IdentifierPage(
+        items=items,
+        count=len(items),
+        audit_seq=result.audit_seq,
+        kinds=[LookedUp(kind=k, value=v) for k, v in found.kinds],
+    )
+
+
+@router.get("/search/property", tags=["search"], summary="Search PNC property")
+def search_property(
+    call: ApiCall,
+    serial: Annotated[str | None, Query(max_length=40)] = None,
+    partial: Annotated[bool, Query(description="Serial may be part of the number")] = False,
+    category: Text = None,
+    make: Text = None,
+    model: Text = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    limit: SearchLimit = 20,
+    offset: Offset = 0,
+) -> PropertyPage:
+    query = PropertyQuery(
+        serial=serial,
+        partial=partial,
+        category=category,
+        make=make,
+        model=model,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    result = call.service.search_property(call.user, call.purpose(), query)
+    found = result.value
+    items = [PropertyHitOut.of(h) for h in found.hits if isinstance(h.record, MinimisedRecord)]
+    params: dict[str, object] = {
+        "serial": serial,
+        "partial": partial or None,
+        "category": category,
+        "make": make,
+        "model": model,
+        "status": status,
+    }
+    more = offset + len(found.hits) < found.total
+    return PropertyPage(
+        items=items,
+        count=len(items),
+        audit_seq=result.audit_seq,
+        next=_next("/search/property", params, limit, offset, more),
+        total=found.total,
+        truncated=found.truncated,
+    )
+
+
+@router.get("/search/text", tags=["search"], summary="Free text over intelligence reports")
+def search_text(
+    call: ApiCall,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description='Words (all must occur), "phrases", word* prefixes, OR, -excluded',
+        ),
+    ],
+    source_grade: Annotated[str | None, Query(pattern=r"^[1-3]$")] = None,
+    intel_grade: Annotated[str | None, Query(pattern=r"^[A-E]$")] = None,
+    handling: Annotated[str | None, Query(pattern=r"^[PC]$")] = None,
+    limit: SearchLimit = 20,
+    offset: Offset = 0,
+) -> TextPage:
+    query = TextQuery(
+        text=q,
+        source_grade=source_grade,
+        intel_grade=intel_grade,
+        handling=handling,
+        limit=limit,
+        offset=offset,
+    )
+    result = call.service.search_text(call.user, call.purpose(), query)
+    found = result.value
+    items = [TextHitOut.of(h) for h in found.hits if isinstance(h.record, MinimisedRecord)]
+    params: dict[str, object] = {
+        "q": q,
+        "source_grade": source_grade,
+        "intel_grade": intel_grade,
+        "handling": handling,
+    }
+    more = offset + len(found.hits) < found.total
+    return TextPage(
+        items=items,
+        count=len(items),
+        audit_seq=result.audit_seq,
+        next=_next("/search/text", params, limit, offset, more),
+        total=found.total,
+    )
+
+
+# ---- consolidated views ------------------------------------------------------------------
+@router.get("/persons/{key}", tags=["search"], summary="The consolidated person")
+def show_person(
+    call: ApiCall,
+    key: Annotated[
+        str,
+        PathParam(
+            min_length=1,
+            max_length=20,
+            pattern=r"^(L[0-9]{10}|R?[0-9]{1,18})$",
+            description="Person id (L + 10 digits), R<record id> or record id",
+        ),
+    ],
+) -> Item[PersonViewOut]:
+    result = call.service.show_person(call.user, call.purpose(), key)
+    return Item.of(result, PersonViewOut.of(result.value))
+
+
+@router.get("/vehicles/{vrm}", tags=["search"], summary="The consolidated vehicle")
+def show_vehicle(
+    call: ApiCall,
+    vrm: Annotated[str, PathParam(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9 ]+$")],
+) -> Item[VehicleViewOut]:
+    result = call.service.show_vehicle(call.user, call.purpose(), vrm)
+    return Item.of(result, VehicleViewOut.of(result.value))
+
+
+# ---- face search and human review --------------------------------------------------------
+MAX_UPLOAD = 10 * 1024 * 1024  # bytes of one probe photo
+SearchId = Annotated[int, PathParam(ge=1, le=2**62)]
+
+
+def read_upload(upload: UploadFile) -> bytes:
+    """The uploaded file's bytes, refused past :data:`MAX_UPLOAD` (read in chunks)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := upload.file.read(1024 * 1024):
+        size += len(chunk)
+        if size > MAX_UPLOAD:
+            raise PayloadTooLarge(
+                f"the photo is larger than {MAX_UPLOAD // (1024 * 1024)} MB",
+                hint="send a JPEG or PNG under 10 MB",
+            )
+        chunks.append(chunk)
+    if not size:
+        raise LedsError("the photo is empty", hint="choose a JPEG or PNG file with a face")
+    return b"".join(chunks)
+
+
+@router.post(
+    "/biometrics/face/searches",
+    tags=["biometrics"],
+    status_code=201,
+    summary="Search the face gallery with a photo (investigative lead only)",
+)
+def face_search(
+    call: ApiCall,
+    image: Annotated[UploadFile, File(description="The probe photo (JPEG or PNG, up to 10 MB)")],
+    list_length: Annotated[int, Form(ge=2, le=50, description="Candidates (2-50)")] = 20,
+) -> Item[CandidateListOut]:
+    result = call.service.face_search(
+        call.user, call.purpose(), read_upload(image), list_length=list_length
+    )
+    return Item.of(result, CandidateListOut.of(result.value))
+
+
+@router.get(
+    "/biometrics/searches/{search_id}", tags=["biometrics"], summary="Candidates and decisions"
+)
+def biometric_candidates(call: ApiCall, search_id: SearchId) -> Item[ReviewStateOut]:
+    result = call.service.biometric_candidates(call.user, call.purpose(), search_id)
+    return Item.of(result, ReviewStateOut.of(result.value))
+
+
+@router.post(
+    "/biometrics/searches/{search_id}/decisions",
+    tags=["biometrics"],
+    status_code=201,
+    summary="Decide one candidate",
+)
+def biometric_decide(call: ApiCall, search_id: SearchId, body: DecideIn) -> Item[DecisionOut]:
+    result = call.service.biometric_decide(
+        call.user,
+        call.purpose(body),
+        search_id,
+        body.rank,
+        body.decision,
+        body.rationale,
+        second=body.second,
+    )
+    return Item.of(result, DecisionOut.of(result.value))
+
+
+@router.post(
+    "/biometrics/searches/{search_id}/close",
+    tags=["biometrics"],
+    summary="Close a search (every candidate decided)",
+)
+def biometric_close(
+    call: ApiCall, search_id: SearchId, body: CloseIn | None = None
+) -> Item[ClosedOut]:
+    second = body.require_second_review if body else False
+    result = call.service.biometric_close(
+        call.user, call.purpose(body), search_id, require_second_review=second
+    )
+    return Item.of(result, ClosedOut.of(result.value))
+
+
+# ---- record linkage review ---------------------------------------------------------------
+RecordRef = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=205,
+        pattern=RECORD_REF,
+        description="A person record: internal id, or source:source_record_id",
+    ),
+]
+
+
+@router.get("/links/queue", tags=["linkage"], summary="Uncertain pairs, most uncertain first")
+def link_review_queue(
+    call: ApiCall, limit: SearchLimit = 50, offset: Offset = 0
+) -> Page[ReviewItemOut]:
+    result = call.service.link_review_queue(call.user, call.purpose(), limit, offset)
+    items = [ReviewItemOut.of(i) for i in result.value]
+    more = f"{PREFIX}/links/queue?limit={limit}&offset={offset + limit}"
+    return Page.of(result, items, more if len(items) == limit else None)
+
+
+@router.get("/links/explain", tags=["linkage"], summary="Why two records are (not) one person")
+def link_explain(call: ApiCall, a: RecordRef, b: RecordRef) -> Item[ExplanationOut]:
+    result = call.service.link_explain(call.user, call.purpose(), a, b)
+    return Item.of(result, ExplanationOut.of(result.value))
+
+
+@router.post(
+    "/links/decisions", tags=["linkage"], status_code=201, summary="Decide a pair (applied at once)"
+)
+def link_decide(call: ApiCall, body: LinkDecideIn) -> Item[LinkDecisionOut]:
+    result = call.service.link_decide(
+        call.user, call.purpose(body), body.record_a, body.record_b, body.decision, body.reason
+    )
+    return Item.of(result, LinkDecisionOut.of(result.value))
+
+
+@router.post(
+    "/links/decisions/{decision_id}/undo", tags=["linkage"], summary="Undo a review decision"
+)
+def link_undo(
+    call: ApiCall, decision_id: Annotated[int, PathParam(ge=1, le=2**62)], body: LinkUndoIn
+) -> Item[LinkDecisionOut]:
+    result = call.service.link_undo(call.user, call.purpose(body), decision_id, body.reason)
+    return Item.of(result, LinkDecisionOut.of(result.value))

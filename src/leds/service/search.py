@@ -265,6 +265,17 @@ class SearchOps(ServiceBase):
                     object.__setattr__(view, name, type(current)())
             if "dvla" not in allowed:
                 object.__setattr__(view, "vehicles", [])
+            mini = _Minimiser(self, user, purpose)
+            # addresses are contact details drawn from a source's record: its class decides
+            object.__setattr__(
+                view,
+                "addresses",
+                [
+                    a
+                    for a in view.addresses
+                    if a.get("source") in allowed and "contact" in mini._allowed(a["source"])[0]
+                ],
+            )
             return view
 
         return self._search(
@@ -282,13 +293,16 @@ class SearchOps(ServiceBase):
         """The consolidated vehicle: register record, keeper history with people, markers."""
         from leds.search.views import vehicle_view
 
-        return self._search(
-            user,
-            purpose,
-            "search_vehicle",
-            {"vrm": vrm},
-            lambda conn, _allowed: vehicle_view(conn, vrm),
-        )
+        def run(conn: Any, allowed: frozenset[str]) -> Any:
+            view = vehicle_view(conn, vrm)
+            classes = _Minimiser(self, user, purpose)._allowed("dvla")[0]
+            keepers = []
+            for k in view.keepers if "dvla" in allowed and "identity" in classes else []:
+                keepers.append(k if "contact" in classes else {**k, "postcode": None})
+            object.__setattr__(view, "keepers", keepers)
+            return view
+
+        return self._search(user, purpose, "search_vehicle", {"vrm": vrm}, run)
 
     def reindex_search(
         self,

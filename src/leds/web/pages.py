@@ -16,22 +16,42 @@ Adding a page (docs/interfaces.md): a template extending ``base.html``, and a ro
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from leds.api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Authenticator, WebSession
+from leds.api.errors import status_of
+from leds.api.routes import MAX_UPLOAD, PERSON_PARAMS, read_upload
 from leds.api.schemas import AuditEntryOut, ImportOut, ProofOut, RecordOut, RejectionOut, VerifyOut
-from leds.errors import LedsError, NotFound
+from leds.api.schemas_search import (
+    ExplanationOut,
+    IdentifierHitOut,
+    PersonHitOut,
+    PersonViewOut,
+    PropertyHitOut,
+    ReviewItemOut,
+    ReviewStateOut,
+    TextHitOut,
+    VehicleHitOut,
+    VehicleViewOut,
+)
+from leds.errors import AccessDenied, LedsError, NotFound
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
 from leds.model.codes import CASE_REQUIRED, Purpose, SourceSystem
+from leds.search.persons import PersonQuery
+from leds.search.property import PropertyQuery
+from leds.search.text import TextQuery
+from leds.search.vehicles import VehicleQuery
 from leds.service import Result, Service
 
 HERE = Path(__file__).parent
@@ -314,26 +334,291 @@ def purpose_set(
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
-# ---- search (shell: results arrive with the search capability) ---------------------------
-SEARCH_TABS = ("person", "vehicle", "face", "fingerprint", "text")
+# ---- search: person, vehicle, identifier, property, free text ---------------------------
+SEARCH_TABS = ("person", "vehicle", "identifier", "property", "text", "face", "fingerprint")
+TAB_LABELS = {
+    "person": "Person",
+    "vehicle": "Vehicle",
+    "identifier": "Identifier",
+    "property": "Property",
+    "text": "Free text",
+    "face": "Face",
+    "fingerprint": "Fingerprint",
+}
+PAGE_SIZE = 20
+TOO_MANY = 200  # more persons than this: suggest narrowing
+
+
+class SearchInputError(LedsError):
+    """A search form field that cannot be read (a date, a range)."""
+
+
+_YEAR_RANGE = re.compile(r"^(\d{4})\s*(?:-|to)\s*(\d{4})$")
+_AGE_RANGE = re.compile(r"^(\d{1,3})\s*(?:-|to)\s*(\d{1,3})$")
+
+
+def _dob_fields(text: str) -> dict[str, Any]:
+    """``1984-03-02`` (a date), ``1984`` (a year) or ``1980-1985`` (a year range)."""
+    text = text.strip()
+    if not text:
+        return {}
+    if re.fullmatch(r"\d{4}", text):
+        return {"year": int(text)}
+    ranged = _YEAR_RANGE.match(text)
+    if ranged:
+        lo, hi = sorted((int(ranged.group(1)), int(ranged.group(2))))
+        return {"dob_from": date(lo, 1, 1), "dob_to": date(hi, 12, 31)}
+    try:
+        return {"dob": date.fromisoformat(text)}
+    except ValueError:
+        pass
+    raise SearchInputError(
+        f"cannot read the date of birth {text!r}",
+        hint="give a date (1984-03-02), a year (1984) or a year range (1980-1985)",
+    )
+
+
+def _age_fields(text: str) -> dict[str, Any]:
+    text = text.strip()
+    if not text:
+        return {}
+    if re.fullmatch(r"\d{1,3}", text):
+        return {"age_from": int(text), "age_to": int(text)}
+    ranged = _AGE_RANGE.match(text)
+    if not ranged:
+        raise SearchInputError(
+            f"cannot read the age range {text!r}", hint="give an age (34) or a range (30-40)"
+        )
+    lo, hi = sorted((int(ranged.group(1)), int(ranged.group(2))))
+    return {"age_from": lo, "age_to": hi}
+
+
+def _offset(asked: dict[str, str]) -> int:
+    raw = asked.get("offset", "0")
+    return max(0, min(int(raw), 10_000)) if raw.isdigit() else 0
+
+
+def _text(asked: dict[str, str], key: str) -> str | None:
+    value = asked.get(key, "").strip()
+    return value or None
+
+
+def _run_person(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
+    mode = asked.get("mode", "fuzzy")
+    query = PersonQuery(
+        surname=_text(asked, "surname"),
+        forenames=_text(asked, "forenames"),
+        sex=_text(asked, "sex"),
+        postcode=_text(asked, "postcode"),
+        identifier=_text(asked, "identifier"),
+        mode=mode if mode in ("exact", "phonetic", "fuzzy") else "fuzzy",  # type: ignore[arg-type]
+        limit=PAGE_SIZE,
+        offset=_offset(asked),
+        **_dob_fields(asked.get("dob", "")),
+        **_age_fields(asked.get("age", "")),
+    )
+    result = service(request).search_person(s.user, s.purpose, query)
+    found = result.value
+    params = {f: getattr(query, f) for f in PERSON_PARAMS if getattr(query, f) is not None}
+    return {
+        "result": result,
+        "twin": "/api/v1/search/persons?" + urlencode({**params, "offset": query.offset}),
+        "hits": [PersonHitOut.of(h) for h in found.hits],
+        "total": found.total,
+        "facets": {k: v for k, v in found.facets.items() if v},
+        "too_many": found.total > TOO_MANY,
+        "understood": _understood(params),
+    }
+
+
+def _run_vehicle(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
+    query = VehicleQuery(
+        vrm=_text(asked, "vrm"),
+        vin=_text(asked, "vin"),
+        make=_text(asked, "make"),
+        model=_text(asked, "model"),
+        colour=_text(asked, "colour"),
+        keeper_postcode=_text(asked, "keeper_postcode"),
+        limit=PAGE_SIZE,
+        offset=_offset(asked),
+    )
+    result = service(request).search_vehicle(s.user, s.purpose, query)
+    found = result.value
+    keys = ("vrm", "vin", "make", "model", "colour", "keeper_postcode")
+    params = {k: getattr(query, k) for k in keys if getattr(query, k)}
+    return {
+        "result": result,
+        "twin": "/api/v1/search/vehicles?" + urlencode({**params, "offset": query.offset}),
+        "vehicles": [VehicleHitOut.of(h) for h in found.hits],
+        "total": found.total,
+        "too_many": found.truncated,
+        "understood": _understood(params),
+    }
+
+
+def _run_identifier(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
+    value = asked.get("value", "").strip()
+    kind = _text(asked, "kind")
+    result = service(request).lookup_identifier(s.user, s.purpose, value, kind)
+    found = result.value
+    rows = [IdentifierHitOut.of(r, found.person_ids) for r in found.records]
+    params = {"value": value, **({"kind": kind} if kind else {})}
+    return {
+        "result": result,
+        "twin": "/api/v1/search/identifiers?" + urlencode(params),
+        "records": rows,
+        "total": len(rows),
+        "understood": {f"{k} (as checked)": v for k, v in found.kinds},
+    }
+
+
+def _run_property(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
+    query = PropertyQuery(
+        serial=_text(asked, "serial"),
+        partial=asked.get("partial") == "on",
+        category=_text(asked, "category"),
+        make=_text(asked, "make"),
+        status=_text(asked, "status"),
+        limit=PAGE_SIZE,
+        offset=_offset(asked),
+    )
+    result = service(request).search_property(s.user, s.purpose, query)
+    found = result.value
+    keys = ("serial", "category", "make", "status")
+    params: dict[str, Any] = {k: getattr(query, k) for k in keys if getattr(query, k)}
+    if query.partial:
+        params["partial"] = "true"
+    return {
+        "result": result,
+        "twin": "/api/v1/search/property?" + urlencode({**params, "offset": query.offset}),
+        "items": [PropertyHitOut.of(h) for h in found.hits],
+        "total": found.total,
+        "too_many": found.truncated,
+        "understood": _understood(params),
+    }
+
+
+def _run_text(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
+    query = TextQuery(
+        text=asked.get("q", "").strip(),
+        source_grade=_text(asked, "source_grade"),
+        intel_grade=_text(asked, "intel_grade"),
+        handling=_text(asked, "handling"),
+        limit=PAGE_SIZE,
+        offset=_offset(asked),
+    )
+    result = service(request).search_text(s.user, s.purpose, query)
+    found = result.value
+    keys = ("source_grade", "intel_grade", "handling")
+    params = {"q": query.text, **{k: getattr(query, k) for k in keys if getattr(query, k)}}
+    return {
+        "result": result,
+        "twin": "/api/v1/search/text?" + urlencode({**params, "offset": query.offset}),
+        "items": [TextHitOut.of(h) for h in found.hits],
+        "total": found.total,
+        "understood": _understood(params),
+    }
+
+
+def _understood(params: dict[str, Any]) -> dict[str, str]:
+    return {k.replace("_", " "): str(v) for k, v in params.items()}
+
+
+RUNNERS = {
+    "person": _run_person,
+    "vehicle": _run_vehicle,
+    "identifier": _run_identifier,
+    "property": _run_property,
+    "text": _run_text,
+}
 
 
 @router.get("/search", response_class=HTMLResponse)
 def search(
     request: Request,
-    session: Purposeful,
+    s: Purposeful,
     tab: Annotated[str, Query(max_length=20)] = "person",
 ) -> HTMLResponse:
     tab = tab if tab in SEARCH_TABS else "person"
-    asked = {k: v for k, v in request.query_params.items() if k != "tab" and v.strip()}
+    asked = {
+        k: v.strip()[:200]
+        for k, v in request.query_params.items()
+        if k not in ("tab",) and v.strip()
+    }
+    criteria = {k: v for k, v in asked.items() if k not in ("offset", "mode")}
+    context: dict[str, Any] = {}
+    result: Result[Any] | None = None
+    status = 200
+    if criteria and tab in RUNNERS:
+        try:
+            context = RUNNERS[tab](request, s, asked)
+        except (AccessDenied, NotFound):
+            raise  # the refused / not found state of the page, rendered by the app
+        except LedsError as exc:  # a query the search cannot answer: say what to change
+            status = status_of(exc)
+            context = {"problem": exc.message, "problem_hint": exc.hint}
+            meant = re.fullmatch(r"did you mean (\S+)\?", exc.hint or "")
+            if meant and tab == "identifier":
+                again = {**asked, "value": meant.group(1)}
+                context["suggestion"] = (
+                    meant.group(1),
+                    "/search?" + urlencode({"tab": tab, **again}),
+                )
+        result = context.pop("result", None)
+        offset = _offset(asked)
+        base = {k: v for k, v in asked.items() if k != "offset"}
+        total = context.get("total", 0)
+        shown = len(context.get("hits") or context.get("vehicles") or context.get("items") or ())
+        if offset > 0:
+            context["prev_page"] = "/search?" + urlencode(
+                {"tab": tab, **base, "offset": max(0, offset - PAGE_SIZE)}
+            )
+        if tab != "identifier" and offset + shown < total:
+            context["next_page"] = "/search?" + urlencode(
+                {"tab": tab, **base, "offset": offset + PAGE_SIZE}
+            )
+        context["offset"] = offset
     return render(
         request,
         "search.html",
-        session,
+        s,
+        result,
+        status=status,
         tab=tab,
         tabs=SEARCH_TABS,
+        tab_labels=TAB_LABELS,
         asked=asked,
-        available=False,
+        searched=bool(criteria) and tab in RUNNERS,
+        **context,
+    )
+
+
+# ---- consolidated person and vehicle ----------------------------------------------------
+@router.get("/persons/{key}", response_class=HTMLResponse)
+def person(request: Request, s: Purposeful, key: str) -> HTMLResponse:
+    result = service(request).show_person(s.user, s.purpose, key)
+    view = PersonViewOut.of(result.value)
+    return render(
+        request,
+        "person.html",
+        s,
+        result,
+        twin=f"/api/v1/persons/{quote(key, safe='')}",
+        p=view,
+    )
+
+
+@router.get("/vehicles/{vrm}", response_class=HTMLResponse)
+def vehicle(request: Request, s: Purposeful, vrm: str) -> HTMLResponse:
+    result = service(request).show_vehicle(s.user, s.purpose, vrm)
+    view = VehicleViewOut.of(result.value)
+    return render(
+        request,
+        "vehicle.html",
+        s,
+        result,
+        twin=f"/api/v1/vehicles/{quote(vrm, safe='')}",
+        v=view,
     )
 
 
@@ -494,3 +779,146 @@ def api_docs(request: Request) -> HTMLResponse:
 
 
 __all__ = ["STATIC", "Purpose", "error_page", "install", "router"]
+
+
+# ---- face search and candidate review ---------------------------------------------------
+@router.get("/faces", response_class=HTMLResponse)
+def face_form(request: Request, s: Purposeful) -> HTMLResponse:
+    return render(request, "face_search.html", s, max_mb=MAX_UPLOAD // (1024 * 1024))
+
+
+@router.post("/faces", response_class=HTMLResponse)
+def face_search(
+    request: Request,
+    s: Purposeful,
+    image: Annotated[UploadFile, File()],
+    list_length: Annotated[int, Form(ge=2, le=50)] = 20,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, s.session, csrf_token)
+    result = service(request).face_search(
+        s.user, s.purpose, read_upload(image), list_length=list_length
+    )
+    return RedirectResponse(f"/faces/{result.value.search_id}", status_code=303)
+
+
+@router.get("/faces/{search_id}", response_class=HTMLResponse)
+def face_review(request: Request, s: Purposeful, search_id: int) -> HTMLResponse:
+    result = service(request).biometric_candidates(s.user, s.purpose, search_id)
+    state = ReviewStateOut.of(result.value)
+    return render(
+        request,
+        "face_review.html",
+        s,
+        result,
+        twin=f"/api/v1/biometrics/searches/{search_id}",
+        state=state,
+        decisions=("possible-match", "not-a-match", "inconclusive"),
+    )
+
+
+@router.post("/faces/{search_id}/decisions", response_class=HTMLResponse)
+def face_decide(
+    request: Request,
+    s: Purposeful,
+    search_id: int,
+    rank: Annotated[int, Form(ge=1, le=50)],
+    decision: Annotated[str, Form(max_length=40)],
+    rationale: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, s.session, csrf_token)
+    service(request).biometric_decide(s.user, s.purpose, search_id, rank, decision, rationale)
+    return RedirectResponse(f"/faces/{search_id}#rank-{rank}", status_code=303)
+
+
+@router.post("/faces/{search_id}/close", response_class=HTMLResponse)
+def face_close(
+    request: Request,
+    s: Purposeful,
+    search_id: int,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, s.session, csrf_token)
+    service(request).biometric_close(s.user, s.purpose, search_id)
+    return RedirectResponse(f"/faces/{search_id}", status_code=303)
+
+
+# ---- record linkage review (data stewards) ----------------------------------------------
+LINK_DECISIONS = (("match", "Match"), ("not-a-match", "Not a match"), ("unsure", "Unsure"))
+
+
+@router.get("/links", response_class=HTMLResponse)
+def link_queue(
+    request: Request,
+    s: Purposeful,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    decided: Annotated[int | None, Query(ge=1)] = None,
+    undone: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    result = service(request).link_review_queue(s.user, s.purpose, 50, offset)
+    items = [ReviewItemOut.of(i) for i in result.value]
+    return render(
+        request,
+        "link_queue.html",
+        s,
+        result,
+        twin=f"/api/v1/links/queue?limit=50&offset={offset}",
+        items=items,
+        offset=offset,
+        next_page=f"/links?offset={offset + 50}" if len(items) == 50 else None,
+        decided=decided,
+        undone=undone,
+        choices=LINK_DECISIONS,
+    )
+
+
+@router.get("/links/explain", response_class=HTMLResponse)
+def link_explain(
+    request: Request,
+    s: Purposeful,
+    a: Annotated[str, Query(max_length=205)],
+    b: Annotated[str, Query(max_length=205)],
+) -> HTMLResponse:
+    result = service(request).link_explain(s.user, s.purpose, a, b)
+    return render(
+        request,
+        "link_explain.html",
+        s,
+        result,
+        twin="/api/v1/links/explain?" + urlencode({"a": a, "b": b}),
+        x=ExplanationOut.of(result.value),
+        a=a,
+        b=b,
+        choices=LINK_DECISIONS,
+    )
+
+
+@router.post("/links/decisions", response_class=HTMLResponse)
+def link_decide(
+    request: Request,
+    s: Purposeful,
+    record_a: Annotated[str, Form(max_length=205)],
+    record_b: Annotated[str, Form(max_length=205)],
+    decision: Annotated[str, Form(max_length=20)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, s.session, csrf_token)
+    if len(reason.split()) < 3:
+        raise LedsError("a link decision needs a reason", hint="give a reason of at least 3 words")
+    made = service(request).link_decide(s.user, s.purpose, record_a, record_b, decision, reason)
+    return RedirectResponse(f"/links?decided={made.value.id}", status_code=303)
+
+
+@router.post("/links/decisions/{decision_id}/undo", response_class=HTMLResponse)
+def link_undo(
+    request: Request,
+    s: Purposeful,
+    decision_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, s.session, csrf_token)
+    service(request).link_undo(s.user, s.purpose, decision_id, reason)
+    return RedirectResponse(f"/links?undone={decision_id}", status_code=303)
