@@ -131,6 +131,14 @@ def test_unknown_purpose_code_is_a_schema_error_422(client: TestClient, world: W
     assert "X-Leds-Purpose" in err["message"]
 
 
+def test_a_repeated_query_parameter_is_refused_400(client: TestClient, world: World) -> None:
+    response = client.get("/api/v1/imports?limit=5&limit=6", headers=world.auth("steward"))
+    err = error_of(response, 400)
+    assert "limit" in err["message"]
+    anonymous = client.get("/api/v1/imports?limit=5&limit=6")
+    assert anonymous.status_code == 401  # credentials are checked first
+
+
 def test_purpose_fields_in_a_body_are_used_and_recorded(client: TestClient, world: World) -> None:
     body = {
         "label": "body purpose",

@@ -133,7 +133,14 @@ def api_call(
     ] = None,
 ) -> Call:
     auth: Authenticator = request.app.state.auth
-    user, session = auth.api_user(request)
+    user, session = auth.api_user(request)  # credentials first: 401 before anything else
+    keys = [k for k, _ in request.query_params.multi_items()]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:  # no parameter of this API is a list: a repeated one is ambiguous
+        raise LedsError(
+            f"query parameter given more than once: {', '.join(repeated)}",
+            hint="give each query parameter at most once",
+        )
     return Call(
         auth.service,
         user,
