@@ -408,6 +408,38 @@ def test_a_batch_decides_as_single_calls_do_in_order() -> None:
     assert decide_many([]) == []
 
 
+def test_remembered_decisions_are_the_ones_cedar_gave_and_cedar_is_not_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    eng = engine()
+    reqs = _random_requests(300, seed=11)
+    eng._memo.clear()
+    first = decide_many(reqs)
+    eng._memo.clear()
+    assert [decide_request(r) for r in reqs] == first  # one at a time, from Cedar again
+
+    def no_cedar(_reqs: Any) -> Any:
+        raise AssertionError("Cedar was asked about a decision already taken")
+
+    monkeypatch.setattr(eng, "_decide_distinct", no_cedar)
+    assert decide_many(reqs) == first
+    # a request differing in one fact the decision depends on is a new question
+    other = replace(reqs[0], vetting_valid=not reqs[0].vetting_valid)
+    with pytest.raises(AssertionError, match="already taken"):
+        decide_many([other])
+
+
+def test_the_memory_of_decisions_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    engine_module = sys.modules[type(engine()).__module__]
+    eng = engine()
+    eng._memo.clear()
+    monkeypatch.setattr(engine_module, "_MEMO_SIZE", 10)
+    decide_many(_random_requests(200, seed=12))
+    assert len(eng._memo) <= 10
+
+
 # ---- explanations -------------------------------------------------------------------------------
 def test_explain_names_the_permit_of_an_allow() -> None:
     text = explain(_req("constable", "search_vehicle", "source", "dvla", "stop"))
