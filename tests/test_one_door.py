@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from actors import ADMINISTRATOR, AUDITOR, CONSTABLE, STEWARD, signed_in
 from leds.errors import AccessDenied, PurposeRequired
 from leds.governance.audit.notes import NoteSigner
+from leds.governance.audit.query import AuditFilter
 from leds.governance.audit.witness import Witness
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
@@ -334,6 +335,19 @@ def _cases(
         "verify_audit": (AUDITOR, OVERSIGHT, lambda s, u, p: s.verify_audit(u, p)),
         "prove_audit": (AUDITOR, OVERSIGHT, lambda s, u, p: s.prove_audit(u, p, 1)),
         "witness_cosign": (AUDITOR, OVERSIGHT, cosign),
+        "audit_search": (
+            AUDITOR,
+            OVERSIGHT,
+            lambda s, u, p: s.audit_search(u, p, AuditFilter(subject="record/1")),
+        ),
+        "audit_volumes": (AUDITOR, OVERSIGHT, lambda s, u, p: s.audit_volumes(u, p, by="unit")),
+        "audit_integrity": (AUDITOR, OVERSIGHT, lambda s, u, p: s.audit_integrity(u, p)),
+        "audit_export": (AUDITOR, OVERSIGHT, lambda s, u, p: s.audit_export(u, p, fmt="csv")),
+        "misuse_alerts": (
+            AUDITOR,
+            OVERSIGHT,
+            lambda s, u, p: s.misuse_alerts(u, p, date(2026, 1, 1), date(2026, 1, 31)),
+        ),
         "add_account": (ADMINISTRATOR, ADMIN, lambda s, u, p: s.add_account(u, p, new)),
         # after add_account: tokens are for local accounts
         "create_token": (PC9, ADMIN, lambda s, u, p: s.create_token(u, p, "ci")),

@@ -24,12 +24,15 @@ from leds.service.accounts import AccountOps
 from leds.service.audit import AuditOps
 from leds.service.biometrics import BiometricOps
 from leds.service.link import LinkOps
+from leds.service.oversight import AuditExport, AuditPage, OversightOps
 from leds.service.records import RecordOps
 from leds.service.search import SearchOps
 
 __all__ = [
     "BATCH",
     "BOOTSTRAP",
+    "AuditExport",
+    "AuditPage",
     "NewAccount",
     "RecordView",
     "Result",
@@ -38,6 +41,15 @@ __all__ = [
 ]
 
 
-class Service(AccountOps, RecordOps, SearchOps, AuditOps, LinkOps, BiometricOps, ServiceBase):
+class Service(
+    AccountOps,
+    RecordOps,
+    SearchOps,
+    AuditOps,
+    OversightOps,
+    LinkOps,
+    BiometricOps,
+    ServiceBase,
+):
     """The one door to the store of personal data (operations grouped by area in the
     mixins of this package; the shared workflow — authorise, audit — in ``ServiceBase``)."""

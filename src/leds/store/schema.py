@@ -152,6 +152,22 @@ audit_events = Table(
     Column("salt", String(32), nullable=False),  # hex; keeps leaf hashes free of content
     Column("leaf", String(64), nullable=False),  # hex RFC 9162 leaf hash of the salted record
     Index("ix_audit_actor", "actor_id", "at"),
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_operation", "operation", "at"),
+    Index("ix_audit_org", "actor_org", "at"),
+)
+
+# What the oversight screen filters the log by, beyond its own columns: one row per subject an
+# entry names (``kind`` "subject": "record/12", "person/L0000000001") and per source its query
+# names (``kind`` "source"). Derived from the entry, written in the same transaction; not part
+# of the hashed record (the log verifies without it).
+audit_index = Table(
+    "audit_index",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("value", String(128), primary_key=True),
+    Column("seq", Id, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
 )
 
 # Local accounts (the embedded default; OIDC deployments keep users at the identity provider).

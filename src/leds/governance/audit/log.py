@@ -43,6 +43,7 @@ from leds.governance.audit.notes import (
     open_checkpoint,
     sign_note,
 )
+from leds.governance.audit.query import index_entries
 from leds.store import Store
 from leds.store.schema import audit_checkpoints, audit_events, audit_head
 
@@ -163,6 +164,7 @@ class AuditLog:
             values.update(seq=seq, salt=salt.hex(), leaf=leaf.hex())
             rows.append(values)
         conn.execute(insert(audit_events), rows)
+        index_entries(conn, rows)  # what oversight filters by (subjects, sources)
         now = datetime.now(UTC)
         root = frontier.root()
         note = sign_note(Checkpoint(self.origin, frontier.size, root).body(), [self.signer])
