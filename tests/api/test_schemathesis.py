@@ -49,9 +49,10 @@ ROLE_BY_PATH = (
     ("/api/v1/biometrics/", "operator"),
     ("/api/v1/links/", "steward"),
 )
-# The face search upload (multipart) is left out: the fuzzer's "photos" are random bytes the
-# face pipeline refuses (400) by design; tests/web/test_search_pages.py sends real photos.
-NOT_FUZZED = "/api/v1/biometrics/face/searches"
+# The face and fingerprint search uploads (multipart) are left out: the fuzzer's images are
+# random bytes the pipelines refuse (400) by design; tests/web/test_search_pages.py sends real
+# photos, tests/web/test_fingerprint_pages.py real (synthetic) prints.
+NOT_FUZZED = ["/api/v1/biometrics/face/searches", "/api/v1/biometrics/fingerprint/searches"]
 
 _shm = Path("/dev/shm")  # tmpfs: the audit log fsyncs every entry
 _root = Path(tempfile.mkdtemp(prefix="leds-schemathesis-", dir=_shm if _shm.is_dir() else None))
@@ -70,7 +71,16 @@ def _close_store() -> Iterator[None]:
     shutil.rmtree(_root, ignore_errors=True)
 
 
-SEMANTIC_PREFIXES = ("/api/v1/search/", "/api/v1/biometrics/searches/", "/api/v1/links/")
+SEMANTIC_PREFIXES = (
+    "/api/v1/search/",
+    "/api/v1/biometrics/searches/",
+    "/api/v1/links/",
+    # audit filters: a date range the wrong way round is refused by the service
+    "/api/v1/audit/search",
+    "/api/v1/audit/volumes",
+    "/api/v1/audit/export",
+    "/api/v1/audit/alerts",
+)
 
 
 def answered_or_refused_saying_why(

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from leds.api.auth import Authenticator, SessionStore
 from leds.api.errors import envelope, from_error
 from leds.api.routes import PREFIX, router
+from leds.api.routes_audit import router as audit_api
 from leds.config import data_dir
 from leds.errors import LedsError
 from leds.governance.oidc import OidcSettings, OidcVerifier
@@ -60,6 +61,7 @@ def create_app(
     from leds.web.pages import STATIC
     from leds.web.pages import install as install_pages
     from leds.web.pages import router as pages
+    from leds.web.pages_audit import router as audit_pages
 
     def install(app: FastAPI, svc: Service) -> None:
         verifier = OidcVerifier(oidc) if oidc is not None else None
@@ -100,6 +102,8 @@ def create_app(
     if isinstance(service, Service):
         install(app, service)
     app.include_router(router)
+    app.include_router(audit_api)
+    app.include_router(audit_pages)  # before pages: /audit is served here
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)

@@ -31,7 +31,7 @@ from fastapi.templating import Jinja2Templates
 from leds.api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Authenticator, WebSession
 from leds.api.errors import status_of
 from leds.api.routes import MAX_UPLOAD, PERSON_PARAMS, read_upload
-from leds.api.schemas import AuditEntryOut, ImportOut, ProofOut, RecordOut, RejectionOut, VerifyOut
+from leds.api.schemas import ImportOut, ProofOut, RecordOut, RejectionOut, VerifyOut
 from leds.api.schemas_search import (
     ExplanationOut,
     IdentifierHitOut,
@@ -722,28 +722,7 @@ def record(
 
 
 # ---- audit and oversight (auditors) ------------------------------------------------------
-@router.get("/audit", response_class=HTMLResponse)
-def audit(
-    request: Request,
-    s: Purposeful,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> HTMLResponse:
-    result = service(request).audit_log(s.user, s.purpose, after, limit)
-    entries = [AuditEntryOut.of(e) for e in result.value]
-    next_page = f"/audit?after={entries[-1].seq}&limit={limit}" if len(entries) == limit else None
-    return render(
-        request,
-        "audit.html",
-        s,
-        result,
-        twin=f"/api/v1/audit/entries?after={after}&limit={limit}",
-        entries=entries,
-        after=after,
-        next_page=next_page,
-    )
-
-
+# GET /audit (filtered entries, integrity status, exports): leds.web.pages_audit
 @router.post("/audit/verify", response_class=HTMLResponse)
 def audit_verify(
     request: Request, s: Purposeful, csrf_token: Annotated[str, Form(max_length=200)] = ""

@@ -1,0 +1,213 @@
+"""Screen 8, audit and oversight (auditors): the log filtered (user, organisation, unit, dates,
+action, source, subject, purpose, decision) with one-click "who viewed subject X" and "what did
+user Y do", the integrity status, exports (JSON lines, CSV), volumes per user and unit, and
+misuse alerts. Each page is one or two service calls, each an audit entry; the JSON twins are
+``/api/v1/audit/...`` (the verify button and inclusion proofs stay in :mod:`leds.web.pages`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from leds.api.routes_audit import export_response
+from leds.api.schemas import AuditEntryOut
+from leds.api.schemas_audit import AlertOut, IntegrityOut, VolumeOut
+from leds.governance.audit.query import AuditFilter, AuditQueryError
+from leds.model.codes import Purpose, SourceSystem
+from leds.web.pages import Purposeful, render, service
+
+router = APIRouter(include_in_schema=False)
+
+FILTER_FIELDS = (
+    "user",
+    "organisation",
+    "unit",
+    "date_from",
+    "date_to",
+    "action",
+    "source",
+    "subject",
+    "purpose",
+    "decision",
+)
+ACTIONS = (
+    "view_record",
+    "search_person",
+    "search_vehicle",
+    "search_property",
+    "search_text",
+    "lookup_identifier",
+    "show_person",
+    "show_vehicle",
+    "face_search",
+    "fingerprint_search",
+    "biometric_candidates",
+    "biometric_decide",
+    "biometric_close",
+    "import_source",
+    "erase_record",
+    "link_decide",
+    "read_audit",
+    "audit_search",
+    "audit_export",
+    "verify_audit",
+)
+Text = Annotated[str, Query(max_length=200)]
+
+
+def _day(value: str, name: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise AuditQueryError(
+            f"cannot read the {name.replace('_', ' ')} {value!r}", hint="give a date: 2026-11-26"
+        ) from None
+
+
+def filter_from(asked: dict[str, str]) -> AuditFilter:
+    """The filter of a page's query string (blank fields: any)."""
+
+    def text(key: str) -> str | None:
+        value = asked.get(key, "").strip()
+        return value or None
+
+    decision = text("decision")
+    if decision not in (None, "allow", "deny"):
+        raise AuditQueryError(f"unknown decision {decision!r}", hint="allow or deny")
+    return AuditFilter(
+        user=text("user"),
+        organisation=text("organisation"),
+        unit=text("unit"),
+        date_from=_day(asked.get("date_from", ""), "date_from"),
+        date_to=_day(asked.get("date_to", ""), "date_to"),
+        action=text("action"),
+        source=text("source"),
+        subject=text("subject"),
+        purpose=text("purpose"),
+        decision=decision,  # type: ignore[arg-type]
+    )
+
+
+def _asked(request: Request) -> dict[str, str]:
+    return {
+        k: v.strip()[:200]
+        for k, v in request.query_params.items()
+        if k in FILTER_FIELDS and v.strip()
+    }
+
+
+def _link(path: str, **params: Any) -> str:
+    given = {k: v for k, v in params.items() if v not in (None, "")}
+    return path + ("?" + urlencode(given) if given else "")
+
+
+def _form_context(asked: dict[str, str]) -> dict[str, Any]:
+    return {
+        "asked": asked,
+        "actions": ACTIONS,
+        "sources": [s.value for s in SourceSystem],
+        "purpose_codes": [p.value for p in Purpose],
+    }
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(
+    request: Request,
+    s: Purposeful,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> HTMLResponse:
+    asked = _asked(request)
+    f = filter_from(asked)
+    svc = service(request)
+    result = svc.audit_search(s.user, s.purpose, f, after=after, limit=limit)
+    status = svc.audit_integrity(s.user, s.purpose)
+    page = result.value
+    params = f.asked()
+    return render(
+        request,
+        "audit.html",
+        s,
+        result,
+        twin=_link("/api/v1/audit/search", **params, after=after or None, limit=limit),
+        entries=[AuditEntryOut.of(e) for e in page.entries],
+        after=after,
+        limit=limit,
+        filtered=bool(params),
+        next_page=None
+        if page.next_after is None
+        else _link("/audit", **asked, after=page.next_after, limit=limit),
+        exports={fmt: _link("/audit/export", **asked, format=fmt) for fmt in ("jsonl", "csv")},
+        integrity=IntegrityOut.of(status.value),
+        integrity_seq=status.audit_seq,
+        **_form_context(asked),
+    )
+
+
+@router.get("/audit/export")
+def audit_export(
+    request: Request, s: Purposeful, format: Annotated[str, Query(max_length=10)] = "jsonl"
+) -> StreamingResponse:
+    f = filter_from(_asked(request))
+    if format not in ("jsonl", "csv"):
+        raise AuditQueryError(f"cannot export as {format!r}", hint="jsonl or csv")
+    result = service(request).audit_export(s.user, s.purpose, f, fmt=format)  # type: ignore[arg-type]
+    return export_response(result)
+
+
+def _default_range(asked: dict[str, str]) -> dict[str, str]:
+    today = datetime.now(UTC).date()
+    return {
+        "date_from": asked.get("date_from") or (today - timedelta(days=6)).isoformat(),
+        "date_to": asked.get("date_to") or today.isoformat(),
+        **{k: v for k, v in asked.items() if k not in ("date_from", "date_to")},
+    }
+
+
+@router.get("/audit/volumes", response_class=HTMLResponse)
+def audit_volumes(
+    request: Request, s: Purposeful, by: Annotated[str, Query(max_length=10)] = "user"
+) -> HTMLResponse:
+    by = by if by in ("user", "unit") else "user"
+    asked = _default_range(_asked(request))
+    f = filter_from(asked)
+    result = service(request).audit_volumes(s.user, s.purpose, f, by=by)  # type: ignore[arg-type]
+    return render(
+        request,
+        "audit_volumes.html",
+        s,
+        result,
+        twin=_link("/api/v1/audit/volumes", **f.asked(), by=by),
+        rows=[VolumeOut.of(v) for v in result.value],
+        by=by,
+        other=_link("/audit/volumes", **asked, by="unit" if by == "user" else "user"),
+        **_form_context(asked),
+    )
+
+
+@router.get("/audit/alerts", response_class=HTMLResponse)
+def audit_alerts(
+    request: Request,
+    s: Purposeful,
+    date_from: Text = "",
+    date_to: Text = "",
+) -> HTMLResponse:
+    asked = _default_range({"date_from": date_from, "date_to": date_to})
+    first = _day(asked["date_from"], "date_from") or date.today()
+    last = _day(asked["date_to"], "date_to") or date.today()
+    result = service(request).misuse_alerts(s.user, s.purpose, first, last)
+    return render(
+        request,
+        "audit_alerts.html",
+        s,
+        result,
+        twin=_link("/api/v1/audit/alerts", date_from=first.isoformat(), date_to=last.isoformat()),
+        alerts=[AlertOut.of(a) for a in result.value],
+        asked=asked,
+    )
