@@ -251,3 +251,78 @@ def test_link_review_queue_and_waterfall(served_rich: tuple[Any, str], page: Any
     page.get_by_role("button", name="Undo decision").click()
     page.wait_for_url("**/links?undone=*")
     assert "undone" in page.get_by_role("status").first.inner_text()
+
+
+def test_fingerprint_search_decided_and_auditor_filters_and_exports(
+    served_rich: tuple[Any, str], page: Any, tmp_path: Path
+) -> None:
+    """A facial-search operator runs a fingerprint search with a synthetic print (the
+    project's own generator), decides every candidate and closes it; an auditor asks who
+    viewed one of the candidate records (one click from the filters), exports the filtered
+    entries as CSV (recorded), and looks at volumes per unit and the misuse alerts."""
+    from fingerprints_kit import enrol_prints, probe_png
+
+    rich, base = served_rich
+    assert enrol_prints(rich) > 0
+    print_file = tmp_path / "probe-print.png"
+    print_file.write_bytes(probe_png(rich))
+    sign_in(page, base, "operator", ("crime", "print lifted at the scene", "WY-2026-0042"))
+    page.goto(f"{base}/search?tab=fingerprint")
+    page.get_by_role("link", name="search with a print").click()
+    page.wait_for_url("**/fingerprints")
+    check(page, "40-fingerprint-search")
+    page.get_by_label("Probe print").set_input_files(str(print_file))
+    page.get_by_label("Candidate list length").fill("3")
+    page.get_by_role("button", name="Search the fingerprint gallery").click()
+    page.wait_for_url("**/fingerprints/*")
+    assert "not an identification" in page.get_by_role("note").last.inner_text()
+    check(page, "41-fingerprint-candidates")
+    ranks = page.locator("form.decide input[name=rank]")
+    count = ranks.count()
+    assert count >= 1
+    for rank in range(1, count + 1):
+        page.get_by_label(f"Decision on candidate {rank}").select_option("not-a-match")
+        page.get_by_label(f"Rationale for candidate {rank}").fill(
+            "ridge detail differs at the core and delta"
+        )
+        page.get_by_role("button", name=f"Record decision {rank}").click()
+        page.wait_for_url(f"**/fingerprints/*#rank-{rank}")
+    search_id = page.url.split("/fingerprints/")[1].split("#")[0]
+    page.get_by_role("button", name=f"Close search {search_id}").click()
+    page.wait_for_url(f"**/fingerprints/{search_id}")
+    assert "closed" in page.get_by_role("heading", level=1).inner_text()
+    check(page, "42-fingerprint-closed")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+
+    sign_in(page, base, "auditor", ("oversight", "review of fingerprint searches", ""))
+    page.get_by_role("link", name="Audit").click()
+    page.wait_for_url("**/audit")
+    check(page, "43-audit-integrity-and-filters")
+    searches = page.goto(f"{base}/audit?action=fingerprint_search&user=fso1")
+    assert searches is not None
+    subject = page.get_by_role("table", name="Audit entries").locator("td a[href*=subject]").first
+    record = subject.inner_text()
+    page.get_by_label("Who viewed subject").fill(record)
+    page.get_by_role("button", name="Who viewed it").click()
+    page.wait_for_url("**/audit?subject=**")
+    table = page.get_by_role("table", name="Audit entries")
+    assert table.locator("tr", has_text="fingerprint_search").filter(has_text="fso1").count() >= 1
+    assert f"subject: {record}" in page.get_by_role("status").first.inner_text()
+    check(page, "44-audit-who-viewed-subject")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.startswith("seq,at,kind,operation")
+    assert "fingerprint_search" in exported
+    page.get_by_role("link", name="Volumes").click()
+    page.wait_for_url("**/audit/volumes")
+    assert "fso1" in page.get_by_role("table", name="Volumes per user").inner_text()
+    check(page, "45-audit-volumes")
+    page.get_by_role("link", name="Misuse alerts").click()
+    page.wait_for_url("**/audit/alerts")
+    check(page, "46-audit-alerts")
+    exports = page.goto(f"{base}/audit?action=audit_export&user=aud1")
+    assert exports is not None
+    table = page.get_by_role("table", name="Audit entries")
+    assert table.locator("tr", has_text="disclosure").count() == 1

@@ -19,6 +19,7 @@ from leds.api.auth import Authenticator, SessionStore
 from leds.api.errors import envelope, from_error
 from leds.api.routes import PREFIX, router
 from leds.api.routes_audit import router as audit_api
+from leds.api.routes_fingerprint import router as fingerprint_api
 from leds.config import data_dir
 from leds.errors import LedsError
 from leds.governance.oidc import OidcSettings, OidcVerifier
@@ -62,6 +63,7 @@ def create_app(
     from leds.web.pages import install as install_pages
     from leds.web.pages import router as pages
     from leds.web.pages_audit import router as audit_pages
+    from leds.web.pages_fingerprint import router as fingerprint_pages
 
     def install(app: FastAPI, svc: Service) -> None:
         verifier = OidcVerifier(oidc) if oidc is not None else None
@@ -103,7 +105,9 @@ def create_app(
         install(app, service)
     app.include_router(router)
     app.include_router(audit_api)
+    app.include_router(fingerprint_api)
     app.include_router(audit_pages)  # before pages: /audit is served here
+    app.include_router(fingerprint_pages)
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)

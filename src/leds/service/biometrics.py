@@ -571,7 +571,7 @@ class _FingerprintProbe:
 
 
 def _gallery_size(gallery: Any) -> int:
-    for name in ("live_count", "count", "size"):
+    for name in ("live_count", "count", "size", "active"):  # active: the fingerprint gallery
         value = getattr(gallery, name, None)
         if value is not None:
             return int(value() if callable(value) else value)
