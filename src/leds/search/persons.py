@@ -17,7 +17,12 @@ forenames are tried too. ``probability`` = the posterior with a prior of 2^-12, 
 
 Results are grouped by person id (the link index), else by the nominal record; aliases (PNC
 alias records) count for their nominal. Order: score, then persons with markers before those
-without at equal score; each hit lists its markers with warning signals first.
+without at equal score; each hit lists its markers with warning signals first. ``sort="name"``
+(surname, forenames) or ``"dob"`` (oldest first, unknown last) reorders the same set.
+
+Facets (:data:`FACETS`: source, sex, age band, nationality, marker type) count persons; a
+``filter_<facet>`` keeps the persons having that value, and the counts and ``total`` are then
+those of the narrowed result (as in Datasette).
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ from leds.store.tables_search import search_person_rows
 
 __all__ = [
     "CANDIDATES",
+    "FACETS",
+    "SORTS",
     "WEIGHTS",
     "PersonHit",
     "PersonQuery",
@@ -55,6 +62,10 @@ __all__ = [
 ]
 
 Mode = Literal["exact", "phonetic", "fuzzy"]
+Sort = Literal["score", "name", "dob"]
+SORTS: tuple[str, ...] = ("score", "name", "dob")
+# Facets a result can be narrowed by (PersonQuery.filter_<facet>), in the order shown.
+FACETS: tuple[str, ...] = ("source", "sex", "age_band", "nationality", "marker")
 CANDIDATES = 500
 PRIOR_LOG2 = -12.0
 # Warning-type markers shown first, then others (PNC marker types).
@@ -129,6 +140,24 @@ class PersonQuery:
     limit: int = 20
     offset: int = 0
     today: date | None = None  # for age ranges (default: today)
+    sort: Sort = "score"  # score (markers first at equal score), name (surname), dob (oldest)
+    # facet filters: keep only the persons with this facet value (see FACETS); the facet
+    # counts are then those of the narrowed result
+    filter_source: str | None = None
+    filter_sex: str | None = None
+    filter_age_band: str | None = None
+    filter_nationality: str | None = None
+    filter_marker: str | None = None
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The active facet filters, facet -> value."""
+        out = {}
+        for facet in FACETS:
+            value = getattr(self, f"filter_{facet}")
+            if value:
+                out[facet] = value
+        return out
 
 
 @dataclass(slots=True)
@@ -161,6 +190,10 @@ class PersonResults:
     hits: list[PersonHit]
     facets: dict[str, dict[str, int]]
     candidates: int  # records scored
+    # set by the service: the sources searched, and those the user may not search
+    searched: list[str] = field(default_factory=list)
+    not_permitted: list[str] = field(default_factory=list)
+    may_export: bool = False  # whether the user may export this result (policy)
 
     @property
     def record_ids(self) -> list[int]:
@@ -540,6 +573,16 @@ def _age_band(dob: date | None, today: date) -> str:
     return "65+"
 
 
+def _name_key(row: Any) -> tuple[str, str, int]:
+    """Surname, then forenames (names missing last)."""
+    return (row.surname or "\uffff", row.forenames or "\uffff", int(row.owner_id))
+
+
+def _dob_key(row: Any) -> tuple[bool, date, int]:
+    """Oldest first; unknown dates of birth last."""
+    return (row.dob is None, row.dob or date.max, int(row.owner_id))
+
+
 def _marker_key(m: str) -> int:
     return MARKER_ORDER.index(m) if m in MARKER_ORDER else len(MARKER_ORDER)
 
@@ -560,6 +603,8 @@ def search_persons(
         table.setdefault(fname, {}).update(levels)
     if q.mode not in ("exact", "phonetic", "fuzzy"):
         raise BadQuery(f"unknown match mode {q.mode!r}", hint="one of exact, phonetic, fuzzy")
+    if q.sort not in SORTS:
+        raise BadQuery(f"unknown sort {q.sort!r}", hint="one of score, name, dob")
     if q.limit < 1 or q.offset < 0:
         raise BadQuery("limit must be at least 1 and offset at least 0")
     fields = _fields(q)
@@ -620,6 +665,7 @@ def search_persons(
     markers_by_pnc: dict[str, set[str]] = defaultdict(set)
     for rec in records_by_subject(conn, "pnc", pnc_keys, ["marker"]):
         markers_by_pnc[rec.subject_id or ""].add(str(rec.payload.get("marker_type")))
+    nominal_row = {row.owner_id: row for row in rows if row.record_id == row.owner_id}
     summaries = []
     for key, members in groups.items():
         top = max(members, key=lambda o: best[o].score)
@@ -629,21 +675,35 @@ def search_persons(
             if src == "pnc":
                 marks |= markers_by_pnc.get(skey, set())
         summaries.append((key, members, top, sorted(marks, key=_marker_key)))
-    # Best score first; among equal scores a person with warning markers comes first (and
-    # every hit lists its markers, warning signals first).
-    summaries.sort(key=lambda s: (-round(best[s[2]].score, 2), not s[3], s[0]))
-    facets: dict[str, Counter[str]] = {
-        k: Counter() for k in ("source", "sex", "age_band", "nationality", "marker")
-    }
-    for _key, members, top, group_marks in summaries:
+
+    def facet_values(summary: tuple[str, list[int], int, list[str]]) -> dict[str, set[str]]:
+        _key, members, top, group_marks = summary
         row = best[top].row
-        for s in {source_of.get(o, ("?", ""))[0] for o in members}:
-            facets["source"][s] += 1
-        facets["sex"][row.sex or "unknown"] += 1
-        facets["age_band"][_age_band(row.dob, today)] += 1
-        facets["nationality"][row.nationality or "unknown"] += 1
-        for m in group_marks:
-            facets["marker"][m] += 1
+        return {
+            "source": {source_of.get(o, ("?", ""))[0] for o in members},
+            "sex": {row.sex or "unknown"},
+            "age_band": {_age_band(row.dob, today)},
+            "nationality": {row.nationality or "unknown"},
+            "marker": set(group_marks),
+        }
+
+    values = {s[0]: facet_values(s) for s in summaries}
+    wanted = q.filters
+    if wanted:
+        summaries = [s for s in summaries if all(v in values[s[0]][f] for f, v in wanted.items())]
+    # Best score first; among equal scores a person with warning markers comes first (and
+    # every hit lists its markers, warning signals first). Sorting by name or date of birth
+    # is stable, so equal names keep that order.
+    summaries.sort(key=lambda s: (-round(best[s[2]].score, 2), not s[3], s[0]))
+    if q.sort == "name":
+        summaries.sort(key=lambda s: _name_key(nominal_row.get(s[2], best[s[2]].row)))
+    elif q.sort == "dob":
+        summaries.sort(key=lambda s: _dob_key(nominal_row.get(s[2], best[s[2]].row)))
+    facets: dict[str, Counter[str]] = {k: Counter() for k in FACETS}
+    for summary in summaries:
+        for fname, found_values in values[summary[0]].items():
+            for v in found_values:
+                facets[fname][v] += 1
     page = summaries[q.offset : q.offset + q.limit]
     hits = _page_hits(conn, page, best, pid_of, q.sources)
     return PersonResults(
