@@ -36,6 +36,8 @@ from leds.synth import generate_world
 PC9 = signed_in("pc9", "constable", "WYP")
 INVESTIGATOR = signed_in("det1", "investigator", "WYP")
 OPERATOR = signed_in("fso1", "facial-search-operator", "NCA")
+ANALYST = signed_in("an1", "analyst", "WYP")
+ANALYSIS = PurposeStatement.of("crime-support", "analysing a burglary series", "CASE-1")
 STOP = PurposeStatement.of("stop", "roadside check of a driver")
 CRIME = PurposeStatement.of("crime", "investigating a burglary series", "CASE-1")
 FACES = Path(__file__).resolve().parents[1] / ".cache" / "faces"
@@ -194,6 +196,11 @@ def _world_cases(
             CONSTABLE,
             STOP,
             w(lambda s, u, p: s.search_person(u, p, PersonQuery(surname=_person_row(s).surname))),
+        ),
+        "export_persons": (
+            ANALYST,
+            ANALYSIS,
+            w(lambda s, u, p: s.export_persons(u, p, PersonQuery(surname=_person_row(s).surname))),
         ),
         "search_vehicle": (
             CONSTABLE,

@@ -59,6 +59,8 @@ class PersonView:
     conflicts: list[Conflict]
     nominals: list[StoredRecord]
     records: list[StoredRecord] = field(default_factory=list)  # every contributing record
+    # related people: other keepers of this person's vehicles (DVLA), each with the vehicle
+    associates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def record_ids(self) -> list[int]:
@@ -211,6 +213,7 @@ def person_view(conn: Connection, key: str | int) -> PersonView:
     custody = [r for r in related if r.kind == "custody"]
     encounters = [r for r in related if r.kind == "encounter"]
     everything = {r.id: r for r in (*nominals, *related)}
+    associates = _co_keepers(conn, vehicles, {n.id for n in nominals}, pid)
     return PersonView(
         key=pid or f"R{nominals[0].id}",
         person_id=pid,
@@ -235,7 +238,41 @@ def person_view(conn: Connection, key: str | int) -> PersonView:
         conflicts=conflicts,
         nominals=nominals,
         records=[everything[i] for i in sorted(everything)],
+        associates=associates,
     )
+
+
+def _co_keepers(
+    conn: Connection, vehicles: list[dict[str, Any]], own: set[int], pid: str | None
+) -> list[dict[str, Any]]:
+    """Other keepers (DVLA) of the person's vehicles: who, which vehicle, when."""
+    vrms = sorted({str(v["vrm"]) for v in vehicles if v.get("vrm")})[:50]
+    out: list[dict[str, Any]] = []
+    for vrm in vrms:
+        keepers = [r for r in records_by_subject(conn, "dvla", [vrm]) if r.kind == "keeper"]
+        drivers = [str(r.payload.get("DRIVER_NUMBER")) for r in keepers]
+        people = {r.source_record_id: r for r in records_by_key(conn, "dvla", "person", drivers)}
+        pids = persons_of(conn, [r.id for r in people.values()])
+        for r in keepers:
+            person = people.get(str(r.payload.get("DRIVER_NUMBER")))
+            if person is None or person.id in own:
+                continue
+            other = pids.get(person.id)
+            if pid is not None and other == pid:
+                continue
+            out.append(
+                {
+                    "key": other or f"R{person.id}",
+                    "person_id": other,
+                    "name": r.payload.get("KEEPER_NAME"),
+                    "via": "vehicle",
+                    "vrm": vrm,
+                    "from": r.payload.get("START_DATE"),
+                    "to": r.payload.get("END_DATE"),
+                    "record_id": r.id,
+                }
+            )
+    return out
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from leds.service._base import (
 from leds.service.accounts import AccountOps
 from leds.service.audit import AuditOps
 from leds.service.biometrics import BiometricOps
+from leds.service.exports import ExportOps, PersonExport
 from leds.service.link import LinkOps
 from leds.service.oversight import AuditExport, AuditPage, OversightOps
 from leds.service.records import RecordOps
@@ -34,6 +35,7 @@ __all__ = [
     "AuditExport",
     "AuditPage",
     "NewAccount",
+    "PersonExport",
     "RecordView",
     "Result",
     "Service",
@@ -44,6 +46,7 @@ __all__ = [
 class Service(
     AccountOps,
     RecordOps,
+    ExportOps,
     SearchOps,
     AuditOps,
     OversightOps,

@@ -19,8 +19,9 @@ from leds.errors import LedsError
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
 from leds.governance.minimise import MinimisedRecord, allowed_classes, minimise
+from leds.governance.policy import decide_many, request_for
 from leds.model.codes import AuditKind
-from leds.service._base import Result, ServiceBase
+from leds.service._base import SOURCES, Result, ServiceBase
 from leds.store.base import StoredRecord
 
 # Summaries of the person view and the source they are drawn from.
@@ -143,9 +144,14 @@ class SearchOps(ServiceBase):
         weights = self._weights()
 
         def run(conn: Any, allowed: frozenset[str]) -> Any:
+            self._check_marker_filter(user, purpose, query)
             asked = query.sources or allowed
             scoped = dataclasses.replace(query, sources=frozenset(asked) & allowed)
-            return search_persons(conn, scoped, weights=weights)
+            found = search_persons(conn, scoped, weights=weights)
+            found.searched = sorted(scoped.sources or ())
+            found.not_permitted = [s for s in SOURCES if s not in allowed]
+            found.may_export = bool(self._permitted(user, purpose, "export", found.searched))
+            return found
 
         found = self._search(
             user, purpose, "search_person", _query_dict(query), run, persons=_person_ids
@@ -153,21 +159,59 @@ class SearchOps(ServiceBase):
         self._hide_marker_types(user, purpose, found.value)
         return found
 
+    def _permitted(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        action: str,
+        sources: list[str] | tuple[str, ...],
+    ) -> list[str]:
+        """The sources on which the policy would allow ``action`` (a question, not an
+        operation: nothing is read or recorded; what the pages offer, such as an export)."""
+        requests = [
+            request_for(
+                user.actor,
+                action,
+                purpose,
+                source=source,
+                vetting_valid=user.vetting_valid,
+                training_valid=user.training_valid,
+            )
+            for source in sources
+        ]
+        decisions = decide_many(requests) if requests else []
+        return [s for s, d in zip(sources, decisions, strict=True) if d.allowed]
+
+    def _marker_shown(self, user: AuthenticatedUser, purpose: PurposeStatement) -> Any:
+        """A predicate: may this user see a marker of this type (its flag's class)?"""
+        from leds.governance.minimise import classification
+
+        rule = classification().rules.get("marker_flag")
+        if rule is None:
+            return lambda _marker: True
+        allowed = _Minimiser(self, user, purpose)._allowed("pnc")[0]
+        return lambda marker: rule.class_for({rule.key: marker}) in allowed
+
+    def _check_marker_filter(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
+    ) -> None:
+        """Filtering on a marker type the user may not see would reveal who has it:
+        refused before anything is searched."""
+        from leds.search.errors import BadQuery
+
+        wanted = getattr(query, "filter_marker", None)
+        if wanted and not self._marker_shown(user, purpose)(wanted):
+            raise BadQuery(
+                f"cannot filter on the marker type {wanted!r}",
+                hint="filter on a marker type listed in the facets",
+            )
+
     def _hide_marker_types(
         self, user: AuthenticatedUser, purpose: PurposeStatement, results: Any
     ) -> None:
         """Marker types in hits and facets follow the class of a marker's flag: a type whose
         class the user may not see (the health-related signals) is left out."""
-        from leds.governance.minimise import classification
-
-        rule = classification().rules.get("marker_flag")
-        if rule is None:
-            return
-        allowed = _Minimiser(self, user, purpose)._allowed("pnc")[0]
-
-        def shown(marker: str) -> bool:
-            return rule.class_for({rule.key: marker}) in allowed
-
+        shown = self._marker_shown(user, purpose)
         for hit in results.hits:
             hit.markers = [m for m in hit.markers if shown(m)]
         facet = results.facets.get("marker")
@@ -266,6 +310,9 @@ class SearchOps(ServiceBase):
             if "dvla" not in allowed:
                 object.__setattr__(view, "vehicles", [])
             mini = _Minimiser(self, user, purpose)
+            # other keepers of the person's vehicles are DVLA identity data
+            if "dvla" not in allowed or "identity" not in mini._allowed("dvla")[0]:
+                object.__setattr__(view, "associates", [])
             # addresses are contact details drawn from a source's record: its class decides
             object.__setattr__(
                 view,
@@ -284,7 +331,7 @@ class SearchOps(ServiceBase):
             "view_record",
             {"person": str(key)},
             run,
-            persons=lambda view: [view.person_id] if view.person_id else [],
+            persons=_view_persons,
         )
 
     def show_vehicle(
@@ -331,6 +378,12 @@ class SearchOps(ServiceBase):
                 conn,
             )
         return Result(stats, seq)
+
+
+def _view_persons(view: Any) -> list[str]:
+    """The persons a person view shows: the person and the related people named in it."""
+    out = [view.person_id] if view.person_id else []
+    return out + [a["person_id"] for a in view.associates if a.get("person_id")]
 
 
 def _person_ids(found: Any) -> list[str]:

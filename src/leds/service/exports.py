@@ -1,0 +1,132 @@
+"""Exports through the one door: a page of person search results as CSV, recorded as a
+disclosure.
+
+An export is a search whose result leaves the system as a file. It needs both
+``search_person`` and ``export`` on a source (the policy grants ``export`` to analysts on PNC
+and PND); it reaches only the sources allowed for both, and is refused (the refusal recorded)
+when there are none. The rows are the minimised hits of one page, exactly as the results
+page shows them; the audit entry is a **disclosure** (DPA 2018 s.62) naming every record
+and person in the file, the recipient (the user, as a file), the number of rows and the
+SHA-256 of the file, so the log can show later exactly what left.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from leds.governance.authn import AuthenticatedUser
+from leds.governance.identity import PurposeStatement
+from leds.model.codes import AuditKind
+from leds.service._base import SOURCES, Result, _require_purpose
+from leds.service.search import SearchOps, _Minimiser, _query_dict
+
+# Columns of the person export (one row per consolidated person, in the page's order).
+PERSON_COLUMNS = (
+    "rank",
+    "person",
+    "name",
+    "dob",
+    "identifiers",
+    "sources",
+    "markers",
+    "band",
+    "score",
+    "matched_on",
+)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonExport:
+    """A CSV file of one page of person search results."""
+
+    csv: str
+    rows: int
+    sources: list[str]
+    sha256: str
+    columns: tuple[str, ...] = PERSON_COLUMNS
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def person_rows(hits: list[Any], offset: int = 0) -> list[list[str]]:
+    """The export's rows for search hits (what the results page shows of each)."""
+    rows = []
+    for i, h in enumerate(hits, start=offset + 1):
+        rows.append(
+            [
+                _cell(v)
+                for v in (
+                    i,
+                    h.key,
+                    h.best_name,
+                    h.dob,
+                    "; ".join(f"{k}={','.join(vs)}" for k, vs in h.identifiers.items()),
+                    "; ".join(f"{s}={n}" for s, n in h.sources.items()),
+                    "; ".join(h.markers),
+                    h.band,
+                    f"{h.score:.2f}",
+                    "; ".join(f"{f}={how}" for f, how in h.matched.items()),
+                )
+            ]
+        )
+    return rows
+
+
+class ExportOps(SearchOps):
+    """Audited exports (a disclosure per file)."""
+
+    def export_persons(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
+    ) -> Result[PersonExport]:
+        """One page (``query.limit``/``offset``, sort and facet filters as given) of a person
+        search as CSV. ``query``: a :class:`leds.search.persons.PersonQuery`."""
+        from leds.search.persons import search_persons
+
+        _require_purpose(purpose)
+        asked = _query_dict(query)
+        _, searchable = self._authorise_sources(user, purpose, "search_person", asked)
+        wanted = query.sources or frozenset(SOURCES)
+        candidates = tuple(s for s in SOURCES if s in searchable and s in wanted)
+        decision, allowed = self._authorise_sources(
+            user, purpose, "export", asked, candidates or tuple(sorted(searchable))
+        )
+        scoped = dataclasses.replace(query, sources=frozenset(allowed) & wanted)
+        self._check_marker_filter(user, purpose, query)
+        weights = self._weights()
+        with self._store.engine.connect() as conn:
+            found = search_persons(conn, scoped, weights=weights)
+        mini = _Minimiser(self, user, purpose)
+        mini.walk(found)
+        self._hide_marker_types(user, purpose, found)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(PERSON_COLUMNS)
+        rows = person_rows(found.hits, query.offset)
+        writer.writerows(rows)
+        text = out.getvalue()
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        subjects = [f"record/{i}" for i in dict.fromkeys(mini.shown)]
+        subjects += [f"person/{p}" for p in dict.fromkeys(found.person_ids)]
+        sources = sorted(scoped.sources or ())
+        seq = self._record(
+            AuditKind.DISCLOSURE,
+            user,
+            purpose,
+            "export",
+            {**asked, "sources": sources, "format": "csv"},
+            decision,
+            subjects,
+            {"rows": len(rows), "total": found.total, "sha256": digest},
+            recipients=[f"{user.actor.user_id} (CSV file)"],
+        )
+        return Result(PersonExport(text, len(rows), sources, digest), seq)
