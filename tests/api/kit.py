@@ -40,6 +40,7 @@ USERS: dict[str, tuple[str, str, str]] = {
     "constable": ("pc123", "constable", "WYP"),
     "auditor": ("aud1", "auditor", "IOPC"),
     "operator": ("fso1", "facial-search-operator", "NCA"),
+    "analyst": ("an1", "analyst", "WYP"),
 }
 HEADERS = {
     "steward": {"X-Leds-Purpose": "admin-process", "X-Leds-Justification": "checking the import"},
@@ -53,6 +54,11 @@ HEADERS = {
     "constable": {
         "X-Leds-Purpose": "crime",
         "X-Leds-Justification": "suspect named by a witness",
+        "X-Leds-Case": "WY-2026-0042",
+    },
+    "analyst": {
+        "X-Leds-Purpose": "crime-support",
+        "X-Leds-Justification": "mapping a burglary series",
         "X-Leds-Case": "WY-2026-0042",
     },
 }

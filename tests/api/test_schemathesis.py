@@ -43,6 +43,7 @@ ROLE_BY_PATH = (
     ("/api/v1/erasures", "steward"),
     ("/api/v1/imports", "steward"),
     ("/api/v1/tokens", "constable"),
+    ("/api/v1/search/persons/export", "analyst"),
     ("/api/v1/search/", "constable"),
     ("/api/v1/persons/", "constable"),
     ("/api/v1/vehicles/", "constable"),

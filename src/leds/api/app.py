@@ -62,6 +62,7 @@ def create_app(
     from leds.web.pages import STATIC
     from leds.web.pages import install as install_pages
     from leds.web.pages import router as pages
+    from leds.web.pages_results import router as results_pages
     from leds.web.pages_audit import router as audit_pages
     from leds.web.pages_fingerprint import router as fingerprint_pages
 
@@ -109,6 +110,7 @@ def create_app(
     app.include_router(audit_pages)  # before pages: /audit is served here
     app.include_router(fingerprint_pages)
     app.include_router(pages)
+    app.include_router(results_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
     install_pages(app)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -69,6 +69,7 @@ from leds.api.schemas_search import (
     VehicleHitOut,
     VehiclesPage,
     VehicleViewOut,
+    source_status,
 )
 from leds.errors import LedsError, NotFound
 from leds.governance.authn import AuthenticatedUser
@@ -325,9 +326,16 @@ def _next(path: str, params: dict[str, object], limit: int, offset: int, more: b
     return f"{PREFIX}{path}?{query}"
 
 
-@router.get("/search/persons", tags=["search"], summary="Search persons (QUEST-like)")
-def search_persons(
-    call: ApiCall,
+class PersonSort(StrEnum):
+    score = "score"
+    name = "name"
+    dob = "dob"
+
+
+AGE_BAND = r"^(under 18|18-24|25-34|35-44|45-54|55-64|65\+|unknown)$"
+
+
+def person_query(
     surname: Text = None,
     forenames: Text = None,
     dob: Annotated[date | None, Query(description="Exact date of birth")] = None,
@@ -341,10 +349,29 @@ def search_persons(
     address: Text = None,
     identifier: Annotated[str | None, Query(max_length=40)] = None,
     mode: Annotated[MatchMode, Query(description="Name matching")] = MatchMode.fuzzy,
+    sort: Annotated[
+        PersonSort, Query(description="score (default), name (surname) or dob (oldest first)")
+    ] = PersonSort.score,
+    filter_source: Annotated[
+        SourceSystem | None, Query(description="Facet filter: persons with a record here")
+    ] = None,
+    filter_sex: Annotated[
+        str | None, Query(pattern=r"^([MFU]|unknown)$", description="Facet filter")
+    ] = None,
+    filter_age_band: Annotated[
+        str | None, Query(pattern=AGE_BAND, description="Facet filter (age today)")
+    ] = None,
+    filter_nationality: Annotated[
+        str | None, Query(max_length=40, description="Facet filter")
+    ] = None,
+    filter_marker: Annotated[
+        str | None, Query(max_length=40, description="Facet filter: a marker type")
+    ] = None,
     limit: SearchLimit = 20,
     offset: Offset = 0,
-) -> PersonsPage:
-    query = PersonQuery(
+) -> PersonQuery:
+    """The person search's query parameters (shared by the search and its export)."""
+    return PersonQuery(
         surname=surname,
         forenames=forenames,
         dob=dob,
@@ -358,22 +385,76 @@ def search_persons(
         address=address,
         identifier=identifier,
         mode=mode.value,
+        sort=sort.value,
+        filter_source=filter_source.value if filter_source else None,
+        filter_sex=filter_sex,
+        filter_age_band=filter_age_band,
+        filter_nationality=filter_nationality,
+        filter_marker=filter_marker,
         limit=limit,
         offset=offset,
     )
+
+
+PersonParams = Annotated[PersonQuery, Depends(person_query)]
+
+
+def person_params(query: PersonQuery) -> dict[str, object]:
+    """The query string of a person search (for ``next`` and the export link)."""
+    return {f: v for f in PERSON_PARAMS if (v := getattr(query, f)) is not None}
+
+
+@router.get("/search/persons", tags=["search"], summary="Search persons (QUEST-like)")
+def search_persons(call: ApiCall, query: PersonParams) -> PersonsPage:
+    """Persons, with facet counts, per-source status and (when the policy allows the user to
+    export) the path of the audited CSV export of this page."""
     result = call.service.search_person(call.user, call.purpose(), query)
     found = result.value
     items = [PersonHitOut.of(h) for h in found.hits]
-    params = {f: getattr(query, f) for f in PERSON_PARAMS}
-    more = offset + len(items) < found.total
+    params = person_params(query)
+    more = query.offset + len(items) < found.total
+    export = {**params, "limit": query.limit, "offset": query.offset}
     return PersonsPage(
         items=items,
         count=len(items),
         audit_seq=result.audit_seq,
-        next=_next("/search/persons", params, limit, offset, more),
+        next=_next("/search/persons", params, query.limit, query.offset, more),
         total=found.total,
         candidates=found.candidates,
         facets={k: dict(v) for k, v in found.facets.items()},
+        sort=query.sort,
+        filters=query.filters,
+        sources=source_status(found),
+        export=f"{PREFIX}/search/persons/export?{urlencode(export)}" if found.may_export else None,
+    )
+
+
+@router.get(
+    "/search/persons/export",
+    tags=["search"],
+    summary="Export a page of person results (CSV, recorded as a disclosure)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The CSV file; `X-Leds-Audit-Seq` is its disclosure's audit entry",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def export_persons(call: ApiCall, query: PersonParams) -> Response:
+    result = call.service.export_persons(call.user, call.purpose(), query)
+    return csv_response(result.value.csv, result.audit_seq, "persons")
+
+
+def csv_response(text: str, audit_seq: int, what: str) -> Response:
+    """A CSV download carrying its audit entry (header and file name)."""
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="leds-{what}-{audit_seq}.csv"',
+            "X-Leds-Audit-Seq": str(audit_seq),
+        },
     )
 
 
@@ -391,6 +472,12 @@ PERSON_PARAMS = (
     "address",
     "identifier",
     "mode",
+    "sort",
+    "filter_source",
+    "filter_sex",
+    "filter_age_band",
+    "filter_nationality",
+    "filter_marker",
 )
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leds.api.schemas import THREE_WORDS, Page, PurposeFields, WithheldOut
 from leds.governance.minimise import MinimisedRecord
+from leds.model.codes import SourceSystem
 
 
 class RecordShown(BaseModel):
@@ -75,12 +76,45 @@ class PersonHitOut(BaseModel):
         )
 
 
+class SourceStatusOut(BaseModel):
+    """What one source did for a search."""
+
+    status: str = Field(description="answered, not asked or not permitted")
+    hits: int | None = Field(description="Persons with a record in this source (if answered)")
+
+
+def source_status(found: Any) -> dict[str, SourceStatusOut]:
+    """Per source: answered (with its hits), not asked (the query left it out) or not
+    permitted (the policy does not let this user search it for this purpose)."""
+    hits = found.facets.get("source", {})
+    out = {}
+    for source in (s.value for s in SourceSystem):
+        if source in found.searched:
+            out[source] = SourceStatusOut(status="answered", hits=hits.get(source, 0))
+        elif source in found.not_permitted:
+            out[source] = SourceStatusOut(status="not permitted", hits=None)
+        else:
+            out[source] = SourceStatusOut(status="not asked", hits=None)
+    return out
+
+
 class PersonsPage(Page[PersonHitOut]):
     """Persons, best first (warning markers first at equal score), with facets."""
 
-    total: int = Field(description="Persons matching (all pages)")
+    total: int = Field(description="Persons matching (all pages, after the facet filters)")
     candidates: int = Field(description="Records scored")
-    facets: dict[str, dict[str, int]]
+    facets: dict[str, dict[str, int]] = Field(
+        description="Facet -> value -> persons (of the filtered result)"
+    )
+    sort: str = Field(default="score", description="score, name or dob")
+    filters: dict[str, str] = Field(default_factory=dict, description="Active facet filters")
+    sources: dict[str, SourceStatusOut] = Field(
+        default_factory=dict, description="Per source: answered (hits), not asked, not permitted"
+    )
+    export: str | None = Field(
+        default=None,
+        description="Path of this page's CSV export (recorded as a disclosure), if allowed",
+    )
 
 
 # ---- vehicles ----------------------------------------------------------------------------
@@ -191,6 +225,10 @@ class PersonViewOut(BaseModel):
     conflicts: list[ConflictOut]
     nominals: list[RecordShown]
     records: list[RecordShown] = Field(description="Every contributing record")
+    associates: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Related people: other keepers of this person's vehicles (DVLA)",
+    )
 
     @classmethod
     def of(cls, v: Any) -> PersonViewOut:
@@ -211,6 +249,7 @@ class PersonViewOut(BaseModel):
             conflicts=[ConflictOut(field=c.field, values=dict(c.values)) for c in v.conflicts],
             nominals=_shown(v.nominals),
             records=_shown(v.records),
+            associates=[dict(a) for a in getattr(v, "associates", [])],
         )
 
 
@@ -268,13 +307,22 @@ class ReviewStateOut(BaseModel):
     search_id: int
     status: str = Field(description="open or closed")
     notice: str
+    modality: str | None = None
+    algorithm: str | None = None
+    threshold: dict[str, Any] | None = Field(
+        default=None, description="The threshold in force at the search: version and value"
+    )
+    list_length: int | None = None
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="Probe quality and search parameters (gallery size)"
+    )
     undecided: list[int] = Field(description="Ranks still without a decision")
     candidates: list[dict[str, Any]] = Field(description="Candidates with their decisions")
 
     @classmethod
     def of(cls, state: Any) -> ReviewStateOut:
         d = state.as_dict()
-        return cls(**{k: d[k] for k in cls.model_fields})
+        return cls(**{k: d[k] for k in cls.model_fields if k in d})
 
 
 class DecisionOut(BaseModel):

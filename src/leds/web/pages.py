@@ -30,12 +30,11 @@ from fastapi.templating import Jinja2Templates
 
 from leds.api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Authenticator, WebSession
 from leds.api.errors import status_of
-from leds.api.routes import MAX_UPLOAD, PERSON_PARAMS, read_upload
+from leds.api.routes import MAX_UPLOAD, read_upload
 from leds.api.schemas import ImportOut, ProofOut, RecordOut, RejectionOut, VerifyOut
 from leds.api.schemas_search import (
     ExplanationOut,
     IdentifierHitOut,
-    PersonHitOut,
     PersonViewOut,
     PropertyHitOut,
     ReviewItemOut,
@@ -48,7 +47,6 @@ from leds.errors import AccessDenied, LedsError, NotFound
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
 from leds.model.codes import CASE_REQUIRED, Purpose, SourceSystem
-from leds.search.persons import PersonQuery
 from leds.search.property import PropertyQuery
 from leds.search.text import TextQuery
 from leds.search.vehicles import VehicleQuery
@@ -404,31 +402,9 @@ def _text(asked: dict[str, str], key: str) -> str | None:
 
 
 def _run_person(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
-    mode = asked.get("mode", "fuzzy")
-    query = PersonQuery(
-        surname=_text(asked, "surname"),
-        forenames=_text(asked, "forenames"),
-        sex=_text(asked, "sex"),
-        postcode=_text(asked, "postcode"),
-        identifier=_text(asked, "identifier"),
-        mode=mode if mode in ("exact", "phonetic", "fuzzy") else "fuzzy",  # type: ignore[arg-type]
-        limit=PAGE_SIZE,
-        offset=_offset(asked),
-        **_dob_fields(asked.get("dob", "")),
-        **_age_fields(asked.get("age", "")),
-    )
-    result = service(request).search_person(s.user, s.purpose, query)
-    found = result.value
-    params = {f: getattr(query, f) for f in PERSON_PARAMS if getattr(query, f) is not None}
-    return {
-        "result": result,
-        "twin": "/api/v1/search/persons?" + urlencode({**params, "offset": query.offset}),
-        "hits": [PersonHitOut.of(h) for h in found.hits],
-        "total": found.total,
-        "facets": {k: v for k, v in found.facets.items() if v},
-        "too_many": found.total > TOO_MANY,
-        "understood": _understood(params),
-    }
+    from leds.web.pages_results import run_person  # the results screen: facets, sort, export
+
+    return run_person(request, s, asked)
 
 
 def _run_vehicle(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
@@ -520,6 +496,12 @@ def _run_text(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, An
     }
 
 
+def _person_shaping() -> tuple[str, ...]:
+    from leds.web.pages_results import SHAPING
+
+    return SHAPING
+
+
 def _understood(params: dict[str, Any]) -> dict[str, str]:
     return {k.replace("_", " "): str(v) for k, v in params.items()}
 
@@ -545,7 +527,8 @@ def search(
         for k, v in request.query_params.items()
         if k not in ("tab",) and v.strip()
     }
-    criteria = {k: v for k, v in asked.items() if k not in ("offset", "mode")}
+    shaping = ("offset", "mode", "sort") if tab != "person" else _person_shaping()
+    criteria = {k: v for k, v in asked.items() if k not in shaping}
     context: dict[str, Any] = {}
     result: Result[Any] | None = None
     status = 200

@@ -1,0 +1,154 @@
+"""The results screen (UI.md screen 3) of the person search: facets with counts that filter,
+sort, paging, per-source status, and the audited CSV export of the page shown.
+
+The search page (:func:`leds.web.pages.search`) calls :func:`run_person` for the person tab;
+every link built here is a plain ``/search?...`` link carrying the whole query, so the screen
+works without JavaScript and each state has its own address. The export is its own service
+call (``export_persons``), recorded as a disclosure, refused (and the refusal recorded) for a
+user the policy does not let export.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from leds.api.routes import PERSON_PARAMS, csv_response
+from leds.api.schemas_search import PersonHitOut, source_status
+from leds.search.persons import FACETS, SORTS, PersonQuery
+from leds.web.pages import (
+    PAGE_SIZE,
+    TOO_MANY,
+    Purposeful,
+    Visit,
+    _age_fields,
+    _dob_fields,
+    _offset,
+    _text,
+    _understood,
+    service,
+)
+
+router = APIRouter(include_in_schema=False)
+
+FACET_LABELS = {
+    "source": "Source",
+    "sex": "Sex",
+    "age_band": "Age band",
+    "nationality": "Nationality",
+    "marker": "Marker type",
+}
+SORT_LABELS = {"score": "Best match", "name": "Name", "dob": "Date of birth"}
+SEX_LABELS = {"M": "Male", "F": "Female", "U": "Unknown", "unknown": "Not recorded"}
+# Query-string keys that shape a person result without being a search criterion.
+SHAPING = ("offset", "mode", "sort", *(f"filter_{f}" for f in FACETS))
+
+
+def facet_label(facet: str, value: str) -> str:
+    if facet == "source":
+        return value.upper()
+    if facet == "sex":
+        return SEX_LABELS.get(value, value)
+    return value
+
+
+def person_query(asked: dict[str, str]) -> PersonQuery:
+    """The person query of the search form's fields (and the result's sort and filters)."""
+    mode = asked.get("mode", "fuzzy")
+    sort = asked.get("sort", "score")
+    filters: dict[str, Any] = {f"filter_{f}": _text(asked, f"filter_{f}") for f in FACETS}
+    return PersonQuery(
+        surname=_text(asked, "surname"),
+        forenames=_text(asked, "forenames"),
+        sex=_text(asked, "sex"),
+        postcode=_text(asked, "postcode"),
+        identifier=_text(asked, "identifier"),
+        mode=mode if mode in ("exact", "phonetic", "fuzzy") else "fuzzy",  # type: ignore[arg-type]
+        sort=sort if sort in SORTS else "score",  # type: ignore[arg-type]
+        limit=PAGE_SIZE,
+        offset=_offset(asked),
+        **filters,
+        **_dob_fields(asked.get("dob", "")),
+        **_age_fields(asked.get("age", "")),
+    )
+
+
+def _link(asked: dict[str, str], **changes: str | None) -> str:
+    """``/search`` with the person tab, the query as asked, and ``changes`` (None removes a
+    key); any change starts again at the first page."""
+    params = {k: v for k, v in asked.items() if k != "offset"}
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "/search?" + urlencode({"tab": "person", **params})
+
+
+def run_person(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
+    """Run the person search and build the results screen's context."""
+    query = person_query(asked)
+    result = service(request).search_person(s.user, s.purpose, query)
+    found = result.value
+    params = {f: getattr(query, f) for f in PERSON_PARAMS if getattr(query, f) is not None}
+    criteria = {k: v for k, v in params.items() if k == "mode" or k not in SHAPING}
+    active = query.filters
+    facets = []
+    for facet in FACETS:
+        counts = found.facets.get(facet) or {}
+        if not counts:
+            continue
+        values = [
+            {
+                "value": value,
+                "label": facet_label(facet, value),
+                "count": n,
+                "active": active.get(facet) == value,
+                "href": _link(asked, **{f"filter_{facet}": value}),
+            }
+            for value, n in counts.items()
+        ]
+        facets.append({"name": facet, "label": FACET_LABELS[facet], "values": values})
+    export = None
+    if found.may_export and found.hits:
+        export = "/search/export?" + urlencode({"tab": "person", **asked})
+    return {
+        "result": result,
+        "twin": "/api/v1/search/persons?" + urlencode({**params, "offset": query.offset}),
+        "hits": [PersonHitOut.of(h) for h in found.hits],
+        "total": found.total,
+        "facets": facets,
+        "too_many": found.total > TOO_MANY,
+        "understood": _understood(criteria),
+        "sort": query.sort,
+        "sorts": [
+            {"value": v, "label": label, "href": _link(asked, sort=None if v == "score" else v)}
+            for v, label in SORT_LABELS.items()
+        ],
+        "filters": [
+            {
+                "label": FACET_LABELS[f],
+                "value": facet_label(f, v),
+                "remove": _link(asked, **{f"filter_{f}": None}),
+            }
+            for f, v in active.items()
+        ],
+        "clear_filters": _link(asked, **{f"filter_{f}": None for f in active}),
+        "source_status": source_status(found),
+        "export": export,
+        "may_export": found.may_export,
+    }
+
+
+@router.get("/search/export")
+def export_persons(request: Request, s: Purposeful) -> Response:
+    """The CSV of the result page shown (same query, sort, filters and page), recorded as a
+    disclosure; refused for a user who may not export."""
+    asked = {
+        k: v.strip()[:200] for k, v in request.query_params.items() if k != "tab" and v.strip()
+    }
+    result = service(request).export_persons(s.user, s.purpose, person_query(asked))
+    return csv_response(result.value.csv, result.audit_seq, "persons")
