@@ -20,6 +20,7 @@ from leds.api.errors import envelope, from_error
 from leds.api.routes import PREFIX, router
 from leds.api.routes_audit import router as audit_api
 from leds.api.routes_fingerprint import router as fingerprint_api
+from leds.api.routes_person import router as person_router
 from leds.config import data_dir
 from leds.errors import LedsError
 from leds.governance.oidc import OidcSettings, OidcVerifier
@@ -62,9 +63,10 @@ def create_app(
     from leds.web.pages import STATIC
     from leds.web.pages import install as install_pages
     from leds.web.pages import router as pages
-    from leds.web.pages_results import router as results_pages
     from leds.web.pages_audit import router as audit_pages
     from leds.web.pages_fingerprint import router as fingerprint_pages
+    from leds.web.pages_person import router as person_pages
+    from leds.web.pages_results import router as results_pages
 
     def install(app: FastAPI, svc: Service) -> None:
         verifier = OidcVerifier(oidc) if oidc is not None else None
@@ -105,12 +107,14 @@ def create_app(
     if isinstance(service, Service):
         install(app, service)
     app.include_router(router)
+    app.include_router(person_router)
     app.include_router(audit_api)
     app.include_router(fingerprint_api)
     app.include_router(audit_pages)  # before pages: /audit is served here
     app.include_router(fingerprint_pages)
     app.include_router(pages)
     app.include_router(results_pages)
+    app.include_router(person_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
     install_pages(app)

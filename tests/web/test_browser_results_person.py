@@ -1,0 +1,108 @@
+"""Screens 3 and 4 as a person uses them (Playwright driving Debian's Chromium): an analyst
+narrows person results by a facet, removes the filter, sorts by name and exports the page
+(a CSV download, recorded as a disclosure); a constable opens a person's link chart (drawn
+by cytoscape.js, a related person expanded one hop and a path found), timeline
+(vis-timeline) and map (Leaflet over the offline outline). Each screen is screenshotted and
+checked with axe-core (helpers of tests/web/test_browser.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_browser import check, sign_in
+
+ANALYSIS = ("crime-support", "mapping a burglary series", "WY-2026-0042")
+CRIME = ("crime", "suspect named by a witness", "WY-2026-0042")
+
+
+@pytest.fixture
+def page(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    requests: list[str] = []
+    tab.on("request", lambda req: requests.append(req.url))
+    tab.requests = requests  # what the pages fetched (the map must fetch no tiles)
+    yield tab
+    context.close()
+    unexpected = [e for e in errors if "status of 4" not in e]
+    assert not unexpected, unexpected
+
+
+def test_results_facets_sort_and_export(served_rich: tuple[Any, str], page: Any) -> None:
+    rich, base = served_rich
+    sign_in(page, base, "analyst", ANALYSIS)
+    page.get_by_label("Surname").fill(rich.surname[0] + "*")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**surname=**")
+    table = page.get_by_role("table", name="People found")
+    table.wait_for()
+    assert "answered" in page.locator(".source-status").inner_text()
+    check(page, "26-results-facets")
+    before = page.locator(".understood").inner_text()
+    sex = page.locator(".facets a[href*='filter_sex=']").first
+    sex.click()
+    page.wait_for_url("**filter_sex=**")
+    assert "Filtered by:" in page.locator(".active-filters").inner_text()
+    check(page, "27-results-filtered")
+    page.locator("a.badge.filter").first.click()
+    page.wait_for_url(re.compile(r"^(?!.*filter_sex).*$"))
+    assert page.locator(".understood").inner_text() == before
+    page.get_by_role("navigation", name="Sort results").get_by_role("link", name="Name").click()
+    page.wait_for_url("**sort=name**")
+    names = page.get_by_role("table", name="People found").locator("tbody tr td:nth-child(2)")
+    surnames = [n.split()[-1] for n in names.all_inner_texts()]
+    assert surnames == sorted(surnames)
+    check(page, "28-results-sorted")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export this page (CSV)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["rank", "person", "name"]
+    assert len(rows) - 1 == names.count()
+    assert re.fullmatch(r"leds-persons-\d+\.csv", download.value.suggested_filename)
+
+
+def test_person_link_chart_timeline_and_map(served_rich: tuple[Any, str], page: Any) -> None:
+    rich, base = served_rich
+    sign_in(page, base, "constable", CRIME)
+    page.get_by_label("Surname").fill(rich.misspelt)
+    page.keyboard.press("Enter")
+    page.get_by_role("table", name="People found").get_by_role("link").filter(
+        has_text=rich.surname
+    ).first.click()
+    page.wait_for_url("**/persons/**")
+    page.get_by_role("navigation", name="Views of this person").get_by_role(
+        "link", name="Link chart"
+    ).click()
+    page.wait_for_url("**/chart")
+    page.locator("#chart canvas").first.wait_for()
+    assert page.locator("#chart").is_visible()
+    nodes = page.evaluate(
+        "() => JSON.parse(document.getElementById('chart-data').textContent).nodes.length"
+    )
+    assert nodes >= 3
+    page.get_by_role("button", name="Find path").click()
+    assert page.locator("#path-result").inner_text().startswith(("Path:", "No path"))
+    check(page, "29-person-link-chart")
+    page.get_by_role("link", name="Timeline").click()
+    page.wait_for_url("**/timeline")
+    page.locator("#timeline .vis-timeline").wait_for()
+    assert page.locator("#timeline .vis-item").count() >= 1
+    check(page, "30-person-timeline")
+    page.get_by_role("link", name="Map", exact=True).click()
+    page.wait_for_url("**/map")
+    page.locator("#map[data-markers]").wait_for()
+    assert int(page.locator("#map").get_attribute("data-markers") or 0) >= 1
+    assert page.locator("#map canvas").count() >= 1
+    assert "Approximate positions" in page.locator(".approx").inner_text()
+    check(page, "31-person-map")
+    outside = [u for u in page.requests if not u.startswith(base)]
+    assert not outside, outside  # no tiles or anything else fetched from the network
