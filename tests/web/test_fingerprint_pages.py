@@ -58,6 +58,9 @@ def test_fingerprint_search_decide_every_candidate_and_close(prints: Any, operat
     assert review.status_code == 200
     assert "Fingerprint search" in review.text
     assert "not an identification" in review.text
+    assert "Probe and search parameters" in review.text
+    assert "Gallery size" in review.text
+    assert "Minutia count" in review.text
     ranks = [int(r) for r in re.findall(r'name="rank" value="(\d+)"', review.text)]
     assert ranks
     assert f'action="{where}/decisions"' in review.text

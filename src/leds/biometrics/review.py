@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from leds.biometrics.candidates import NOTICE, Candidate, load_candidates
+from leds.biometrics.candidates import NOTICE, Candidate, CandidateList, load_candidates
 from leds.errors import LedsError
 from leds.store.tables_biometrics import biometric_decisions as D
 from leds.store.tables_biometrics import biometric_searches
@@ -116,6 +116,7 @@ class ReviewState:
     status: str
     reviews: tuple[CandidateReview, ...]
     notice: str = NOTICE
+    search: CandidateList | None = None  # the recorded search: algorithm, threshold, probe
 
     @property
     def undecided(self) -> tuple[int, ...]:
@@ -132,10 +133,22 @@ class ReviewState:
                 "decided_at": d.decided_at.isoformat(),
             }
 
+        found = self.search
         return {
             "search_id": self.search_id,
             "status": self.status,
             "notice": self.notice,
+            **(
+                {}
+                if found is None
+                else {
+                    "modality": found.modality,
+                    "algorithm": found.algorithm,
+                    "threshold": {"version": found.threshold_version, "value": found.threshold},
+                    "list_length": found.list_length,
+                    "parameters": found.parameters,
+                }
+            ),
             "undecided": list(self.undecided),
             "candidates": [
                 {
@@ -204,7 +217,7 @@ def review_state(conn: Connection, search_id: int) -> ReviewState:
         CandidateReview(c, latest.get((c.rank, FIRST)), latest.get((c.rank, SECOND)))
         for c in cl.candidates
     )
-    return ReviewState(cl.search_id, cl.status, reviews)
+    return ReviewState(cl.search_id, cl.status, reviews, search=cl)
 
 
 def _rationale(text: str | None) -> str:

@@ -302,7 +302,10 @@ class BiometricOps(ServiceBase):
                 purpose=purpose.code.value,
                 case_ref=purpose.case_ref,
                 list_length=length,
-                parameters=probe.parameters(),
+                parameters={
+                    **probe.parameters(),
+                    "gallery_size": _gallery_size(self._gallery(modality)),
+                },
             )
             seq = self._record(
                 AuditKind.CONSULTATION,
