@@ -30,7 +30,8 @@ from sqlalchemy import (
     distinct,
     func,
     insert,
-    literal,
+    literal_column,
+    null,
     select,
 )
 
@@ -256,9 +257,11 @@ def volumes(conn: Connection, f: AuditFilter, by: Literal["user", "unit"] = "use
     unit is its local account's; users without one are counted under ``NO_UNIT``)."""
     c = audit_events.c
     where = conditions(conn, f)
-    unit = func.coalesce(accounts.c.unit, literal(NO_UNIT))
+    # Inline literals: PostgreSQL matches a SELECT expression to its GROUP BY one only when
+    # both are the same text, and two bind parameters are not.
+    unit = func.coalesce(accounts.c.unit, literal_column(f"'{NO_UNIT}'"))
     key = c.actor_id if by == "user" else unit
-    role = c.actor_role if by == "user" else literal(None)
+    role = c.actor_role if by == "user" else null()
     source = audit_events.outerjoin(accounts, accounts.c.user_id == c.actor_id)
     group = [key, c.actor_org] + ([c.actor_role] if by == "user" else [])
     counts = select(
