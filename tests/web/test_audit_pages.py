@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 from fastapi.testclient import TestClient
@@ -33,6 +34,12 @@ def test_audit_view_filters_one_click_views_and_integrity(client: TestClient, wo
     did = client.get("/audit", params={"user": "steward1", "action": "import_source"})
     assert "import_source" in did.text
     assert "view_record" not in did.text.split("Audit entries")[-1]
+    first = client.get("/audit", params={"limit": 2})
+    assert "Jump to the latest entries" in first.text
+    latest = re.search(r'href="(/audit\?after=\d+&amp;limit=2)"', first.text)
+    assert latest
+    last = client.get(latest.group(1).replace("&amp;", "&"))
+    assert "Earlier entries" in last.text
     none = client.get("/audit", params={"user": "nobody", "date_from": "", "source": ""})
     assert "No audit entries match these filters" in none.text
     bad = client.get("/audit", params={"date_from": "yesterday"})

@@ -130,6 +130,10 @@ def audit(
     status = svc.audit_integrity(s.user, s.purpose)
     page = result.value
     params = f.asked()
+    size = status.value.size
+    latest = None  # unfiltered, the log is dense: the last page starts at size - limit
+    if not params and size > limit and after < size - limit:
+        latest = _link("/audit", after=size - limit, limit=limit)
     return render(
         request,
         "audit.html",
@@ -144,6 +148,10 @@ def audit(
         if page.next_after is None
         else _link("/audit", **asked, after=page.next_after, limit=limit),
         exports={fmt: _link("/audit/export", **asked, format=fmt) for fmt in ("jsonl", "csv")},
+        latest_page=latest,
+        earlier_page=_link("/audit", **asked, after=max(0, after - limit), limit=limit)
+        if after and not params
+        else None,
         integrity=IntegrityOut.of(status.value),
         integrity_seq=status.audit_seq,
         **_form_context(asked),
