@@ -89,6 +89,14 @@ def test_person_link_chart_timeline_and_map(served_rich: tuple[Any, str], page: 
         "() => JSON.parse(document.getElementById('chart-data').textContent).nodes.length"
     )
     assert nodes >= 3
+    related = page.locator("#chart-node option", has_text="(can expand)")
+    if related.count():  # a related person: expand one hop (a recorded view of that person)
+        page.get_by_label("Node", exact=True).select_option(related.first.get_attribute("value"))
+        page.get_by_role("button", name="Expand one hop").click()
+        page.wait_for_function(
+            "() => document.getElementById('chart-selected').textContent.startsWith('Expanded')"
+        )
+        assert "audit entry" in page.locator("#chart-selected").inner_text()
     page.get_by_role("button", name="Find path").click()
     assert page.locator("#path-result").inner_text().startswith(("Path:", "No path"))
     check(page, "29-person-link-chart")

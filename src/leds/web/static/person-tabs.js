@@ -41,7 +41,8 @@
           "width": 1.5, "line-color": "#9aa5b1", "curve-style": "bezier",
           "label": "data(label)", "font-size": 8, "color": "#4a5560", "text-rotation": "autorotate" } },
         { selector: ":selected", style: { "border-width": 3, "border-color": "#f9a825" } },
-        { selector: ".path", style: { "line-color": "#b3261e", "width": 4, "background-color": "#b3261e" } }
+        { selector: "edge.path", style: { "line-color": "#b3261e", "width": 4 } },
+        { selector: "node.path", style: { "background-color": "#b3261e" } }
       ],
       layout: { name: "concentric", minNodeSpacing: 30,
         concentric: function (n) { return n.data("kind") === "person" ? 3 : n.data("kind") === "associate" ? 1 : 2; },
@@ -52,7 +53,18 @@
     var open = document.getElementById("chart-open");
     var current = null;
 
+    var chooser = document.getElementById("chart-node");
+
     function fillSelects() {
+      var keepNode = chooser.value;
+      while (chooser.firstChild) { chooser.removeChild(chooser.firstChild); }
+      cy.nodes().forEach(function (n) {
+        var opt = document.createElement("option");
+        opt.value = n.id();
+        opt.textContent = n.data("label") + (n.data("expand") && !n.data("expanded") ? " (can expand)" : "");
+        chooser.appendChild(opt);
+      });
+      if (keepNode) { chooser.value = keepNode; }
       ["path-from", "path-to"].forEach(function (id, i) {
         var sel = document.getElementById(id);
         var keep = sel.value;
@@ -69,12 +81,17 @@
     }
     fillSelects();
 
-    cy.on("tap", "node", function (ev) {
-      current = ev.target;
-      selected.textContent = "Selected: " + current.data("label");
-      expand.disabled = !current.data("expand") || current.data("expanded");
-      if (current.data("href")) { open.href = current.data("href"); open.hidden = false; } else { open.hidden = true; }
-    });
+    function choose(node) {
+      current = node;
+      cy.elements().unselect();
+      node.select();
+      chooser.value = node.id();
+      selected.textContent = "Selected: " + node.data("label");
+      expand.disabled = !node.data("expand") || !!node.data("expanded");
+      if (node.data("href")) { open.href = node.data("href"); open.hidden = false; } else { open.hidden = true; }
+    }
+    cy.on("tap", "node", function (ev) { choose(ev.target); });
+    chooser.addEventListener("change", function () { choose(cy.getElementById(chooser.value)); });
     expand.addEventListener("click", function () {
       if (!current || !current.data("expand")) { return; }
       var node = current;
