@@ -31,6 +31,8 @@ def test_audit_view_filters_one_click_views_and_integrity(client: TestClient, wo
     assert "view_record" in who.text
     assert "subject: record/1" in who.text
     assert "/api/v1/audit/search?subject=record%2F1" in who.text
+    by_pnc_id = client.get("/audit", params={"subject": "pnc:2001/0171310W"})
+    assert "view_record" in by_pnc_id.text
     did = client.get("/audit", params={"user": "steward1", "action": "import_source"})
     assert "import_source" in did.text
     assert "view_record" not in did.text.split("Audit entries")[-1]

@@ -23,7 +23,8 @@ from leds.service import AuditExport, Result
 router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
 
 SUBJECT = (
-    r"^((person/)?L[0-9]{10}|(record/|R)?[0-9]{1,18}|[a-z][a-z-]{1,20}/[A-Za-z0-9._:/-]{1,100})$"
+    r"^((person/)?L[0-9]{10}|(record/|R)?[0-9]{1,18}|[a-z][a-z-]{1,20}/[A-Za-z0-9._:/-]{1,100}"
+    r"|(pnc|pnd|dvla|iabs|generic):[A-Za-z0-9._/-]{1,64})$"
 )
 DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 Name = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[\w.@:-]+$")]
@@ -74,7 +75,8 @@ def audit_filter(
         Query(
             max_length=120,
             pattern=SUBJECT,
-            description="person/L.. (also finds its records), record/N or kind/id",
+            description="person/L.. (also finds its records), record/N, a source's own id "
+            "(pnc:2001/0171310W) or kind/id",
         ),
     ] = None,
     purpose: Annotated[Purpose | None, Query(description="The purpose recorded")] = None,

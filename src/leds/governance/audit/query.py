@@ -37,7 +37,14 @@ from sqlalchemy import (
 
 from leds.errors import LedsError
 from leds.governance.audit.events import AuditEntry
-from leds.store.schema import accounts, audit_checkpoints, audit_events, audit_head, audit_index
+from leds.store.schema import (
+    accounts,
+    audit_checkpoints,
+    audit_events,
+    audit_head,
+    audit_index,
+    records,
+)
 
 SUBJECT = "subject"
 SOURCE = "source"
@@ -49,6 +56,7 @@ NO_UNIT = "(no local account)"
 _PERSON = re.compile(r"^(?:person/)?(L\d{10})$")
 _RECORD = re.compile(r"^(?:record/|R)?(\d{1,18})$")
 _OTHER = re.compile(r"^[a-z][a-z-]{1,20}/[^\s]{1,100}$")
+_SOURCE_REF = re.compile(r"^(pnc|pnd|dvla|iabs|generic):(\S{1,64})$")
 
 
 class AuditQueryError(LedsError):
@@ -93,11 +101,12 @@ def subject_key(text: str) -> str:
     record = _RECORD.match(value)
     if record:
         return f"record/{int(record.group(1))}"
-    if _OTHER.match(value):
+    if _OTHER.match(value) or _SOURCE_REF.match(value):
         return value
     raise AuditQueryError(
         f"cannot read the subject {text!r}",
-        hint="give a person id (L + 10 digits), a record id (record/12 or 12) or kind/id",
+        hint="give a person id (L + 10 digits), a record id (record/12 or 12), a source's own "
+        "id (pnc:2001/0171310W) or kind/id",
     )
 
 
@@ -156,8 +165,17 @@ def _day_start(day: date) -> datetime:
 
 
 def subject_keys(conn: Connection, subject: str) -> list[str]:
-    """The subjects a subject filter matches: itself and, for a person, its current records."""
+    """The subjects a subject filter matches: itself and, for a person, its current records;
+    a source's own id (``pnc:2001/0171310W``) stands for the records that carry it."""
     keys = [subject]
+    ref = _SOURCE_REF.match(subject)
+    if ref:
+        found = conn.execute(
+            select(records.c.id)
+            .where(records.c.source == ref.group(1), records.c.source_record_id == ref.group(2))
+            .limit(PERSON_RECORDS_MAX)
+        ).scalars()
+        keys = [f"record/{r}" for r in found] or keys
     person = _PERSON.match(subject)
     if person:
         from leds.store.tables_link import person_records
