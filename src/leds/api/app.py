@@ -20,6 +20,7 @@ from leds.api.errors import envelope, from_error
 from leds.api.routes import PREFIX, router
 from leds.api.routes_audit import router as audit_api
 from leds.api.routes_fingerprint import router as fingerprint_api
+from leds.api.routes_panels import router as panels_api
 from leds.api.routes_person import router as person_router
 from leds.config import data_dir
 from leds.errors import LedsError
@@ -65,6 +66,7 @@ def create_app(
     from leds.web.pages import router as pages
     from leds.web.pages_audit import router as audit_pages
     from leds.web.pages_fingerprint import router as fingerprint_pages
+    from leds.web.pages_panels import router as panel_pages
     from leds.web.pages_person import router as person_pages
     from leds.web.pages_results import router as results_pages
 
@@ -108,6 +110,7 @@ def create_app(
         install(app, service)
     app.include_router(router)
     app.include_router(person_router)
+    app.include_router(panels_api)
     app.include_router(audit_api)
     app.include_router(fingerprint_api)
     app.include_router(audit_pages)  # before pages: /audit is served here
@@ -115,6 +118,7 @@ def create_app(
     app.include_router(pages)
     app.include_router(results_pages)
     app.include_router(person_pages)
+    app.include_router(panel_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
     install_pages(app)

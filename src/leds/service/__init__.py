@@ -26,6 +26,7 @@ from leds.service.biometrics import BiometricOps
 from leds.service.exports import ExportOps, PersonExport
 from leds.service.link import LinkOps
 from leds.service.oversight import AuditExport, AuditPage, OversightOps
+from leds.service.person_panels import PersonPanelOps
 from leds.service.records import RecordOps
 from leds.service.search import SearchOps
 
@@ -50,6 +51,7 @@ class Service(
     SearchOps,
     AuditOps,
     OversightOps,
+    PersonPanelOps,
     LinkOps,
     BiometricOps,
     ServiceBase,

@@ -579,6 +579,8 @@ def search(
 # ---- consolidated person and vehicle ----------------------------------------------------
 @router.get("/persons/{key}", response_class=HTMLResponse)
 def person(request: Request, s: Purposeful, key: str) -> HTMLResponse:
+    from leds.web.pages_panels import overview_panels  # linkage panel, "viewed by"
+
     result = service(request).show_person(s.user, s.purpose, key)
     view = PersonViewOut.of(result.value)
     return render(
@@ -588,6 +590,7 @@ def person(request: Request, s: Purposeful, key: str) -> HTMLResponse:
         result,
         twin=f"/api/v1/persons/{quote(key, safe='')}",
         p=view,
+        **overview_panels(request, s, view),
     )
 
 
@@ -865,12 +868,15 @@ def link_decide(
     decision: Annotated[str, Form(max_length=20)],
     reason: Annotated[str, Form(max_length=2000)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     check_csrf(request, s.session, csrf_token)
     if len(reason.split()) < 3:
         raise LedsError("a link decision needs a reason", hint="give a reason of at least 3 words")
     made = service(request).link_decide(s.user, s.purpose, record_a, record_b, decision, reason)
-    return RedirectResponse(f"/links?decided={made.value.id}", status_code=303)
+    back = _safe_next(next, "/links")  # e.g. the person page's linkage panel
+    sep = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{sep}decided={made.value.id}", status_code=303)
 
 
 @router.post("/links/decisions/{decision_id}/undo", response_class=HTMLResponse)
