@@ -34,8 +34,9 @@ def person_intelligence(
     sensitive: Annotated[
         str | None,
         Query(
-            min_length=1,
+            min_length=5,
             max_length=2000,
+            pattern=r"^\s*\S+\s+\S+\s+\S+",
             description="Justification of the sensitive-data step (at least 3 words); "
             "reveals grading and handling codes where the policy allows",
         ),
