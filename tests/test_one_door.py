@@ -62,6 +62,7 @@ NOT_OPERATIONS = {
     "login_token",
     "has_accounts",
     "account_exists",
+    "may",  # a policy question for pages: nothing read, nothing recorded
 }
 
 Call = Callable[[Service, AuthenticatedUser, Any], Result[Any]]
@@ -223,6 +224,25 @@ def _world_cases(
             w(lambda s, u, p: s.lookup_identifier(u, p, _person_row(s).pnc_id)),
         ),
         "show_person": (INVESTIGATOR, CRIME, w(lambda s, u, p: s.show_person(u, p, person_key(s)))),
+        "person_links": (
+            INVESTIGATOR,
+            CRIME,
+            w(lambda s, u, p: s.person_links(u, p, person_key(s))),
+        ),
+        "person_intelligence": (
+            INVESTIGATOR,
+            CRIME,
+            w(
+                lambda s, u, p: s.person_intelligence(
+                    u, p, person_key(s), sensitive="the case needs it"
+                )
+            ),
+        ),
+        "person_biometrics": (
+            INVESTIGATOR,
+            CRIME,
+            w(lambda s, u, p: s.person_biometrics(u, p, person_key(s))),
+        ),
         "show_vehicle": (
             CONSTABLE,
             STOP,
