@@ -14,6 +14,7 @@ counted and printed, not searched. Targets: 100,000 prints, <= 1 s a search, hit
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import shutil
 import sys
@@ -43,10 +44,29 @@ def add_fp_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fp-queries", type=int, default=100, help="mated probes per size")
     parser.add_argument("--fp-nonmated", type=int, default=100, help="non-mated probes per size")
-    parser.add_argument("--fp-shortlist", type=int, default=200, help="Bozorth3 re-ranked")
+    parser.add_argument(
+        "--fp-shortlist", type=int, default=None, help="Bozorth3 re-ranked (gallery default)"
+    )
+    parser.add_argument(
+        "--fp-bucket-fraction",
+        type=float,
+        default=None,
+        help="LSH buckets over this fraction of all cylinders are skipped (gallery default)",
+    )
     parser.add_argument("--fp-min-quality", type=int, default=40, help="enrol/probe gate")
+    parser.add_argument(
+        "--fp-prefilter-ranks",
+        action="store_true",
+        help="also report the pre-filter rank of each mate (an extra, untimed pre-filter)",
+    )
     parser.add_argument("--fp-calibrate", type=int, default=0, help="fingers for calibration")
     parser.add_argument("--fp-work", default="/tmp/leds-bench-fp", help="gallery directory")
+    parser.add_argument(
+        "--fp-reuse",
+        action="store_true",
+        help="search the gallery left in --fp-work by an earlier run with the same size, seed "
+        "and quality gate (and index format) instead of enrolling it again",
+    )
 
 
 def calibrate(fingers: int) -> dict[str, Any]:
@@ -86,34 +106,69 @@ def calibrate(fingers: int) -> dict[str, Any]:
 def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
     """One gallery size: enrol, rebuild, mated and non-mated searches."""
     from leds.biometrics.fingerprint import minutiae_synth
+    from leds.biometrics.fingerprint.errors import GalleryError
     from leds.biometrics.fingerprint.gallery import FingerprintGallery
 
     work = Path(args.fp_work) / f"fp-{size}"
-    shutil.rmtree(work, ignore_errors=True)
-    gal = FingerprintGallery(work)
+    stamp = work / "bench.json"
+    wanted = {"size": size, "seed": SEED, "min_quality": args.fp_min_quality}
+    built: dict[str, Any] | None = None
+    if args.fp_reuse and stamp.exists():
+        built = json.loads(stamp.read_text())
+        if built.get("wanted") != wanted:
+            built = None
     fte = 0
     enrolled: dict[int, int] = {}
+    if built is not None:
+        try:
+            gal = FingerprintGallery(work, create=False)
+        except GalleryError:
+            built = None  # other index parameters: build again
+    if built is not None:
+        print(f"  reusing the gallery in {work} (built {built['when']})", flush=True)
+        enrolled = {int(k): v for k, v in built["enrolled"].items()}
+        fte, enrol_s, rebuild_s = built["fte"], built["enrol_s"], built["rebuild_s"]
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        gal = FingerprintGallery(work)
 
-    def gallery_templates() -> Any:
-        nonlocal fte
-        for f in range(size):
-            t = minutiae_synth.impression_minutiae(SEED, f, 0)
-            if t.quality < args.fp_min_quality or t.n < 12:
-                fte += 1
-                continue
-            enrolled[f] = len(enrolled)
-            yield t
+        def gallery_templates() -> Any:
+            nonlocal fte
+            for f in range(size):
+                t = minutiae_synth.impression_minutiae(SEED, f, 0)
+                if t.quality < args.fp_min_quality or t.n < 12:
+                    fte += 1
+                    continue
+                enrolled[f] = len(enrolled)
+                yield t
 
-    def progress(n: int) -> None:
-        if n % 10_000 == 0:
-            print(f"  enrolled {n:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        def progress(n: int) -> None:
+            if n % 10_000 == 0:
+                print(f"  enrolled {n:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
-    t0 = time.perf_counter()
-    gal.enrol(gallery_templates(), progress=progress)
-    enrol_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    gal.rebuild()
-    rebuild_s = time.perf_counter() - t1
+        t0 = time.perf_counter()
+        gal.enrol(gallery_templates(), progress=progress)
+        enrol_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        gal.rebuild()
+        rebuild_s = time.perf_counter() - t1
+        stamp.write_text(
+            json.dumps(
+                {
+                    "wanted": wanted,
+                    "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "fte": fte,
+                    "enrol_s": enrol_s,
+                    "rebuild_s": rebuild_s,
+                    "enrolled": enrolled,
+                }
+            )
+        )
+    opts: dict[str, Any] = {}
+    if args.fp_shortlist is not None:
+        opts["shortlist"] = args.fp_shortlist
+    if args.fp_bucket_fraction is not None:
+        opts["bucket_fraction"] = args.fp_bucket_fraction
     rng = np.random.default_rng(size)
     fingers = sorted(enrolled)
     mated_f = rng.choice(fingers, size=min(args.fp_queries, len(fingers)), replace=False)
@@ -122,15 +177,19 @@ def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
     in_short: list[bool] = []
     mated_top: list[int] = []
     fta = 0
+    pre_ranks: list[int] = []
     for f in mated_f:
         probe = minutiae_synth.impression_minutiae(SEED, int(f), 1)
         if probe.quality < args.fp_min_quality or probe.n < 12:
             fta += 1
             continue
         s = time.perf_counter()
-        cands = gal.search(probe, candidates=20, shortlist=args.fp_shortlist)
+        cands = gal.search(probe, candidates=20, **opts)
         times.append(time.perf_counter() - s)
         slot = enrolled[int(f)]
+        if args.fp_prefilter_ranks:  # (not timed) where the pre-filter put the mate
+            votes = gal.prefilter(probe, **{k: v for k, v in opts.items() if k != "shortlist"})
+            pre_ranks.append(int((votes > votes[slot]).sum()))
         rank = next((i for i, c in enumerate(cands) if c.slot == slot), -1)
         ranks.append(rank)
         in_short.append(rank >= 0)
@@ -141,7 +200,7 @@ def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
         if probe.quality < args.fp_min_quality or probe.n < 12:
             continue
         s = time.perf_counter()
-        cands = gal.search(probe, candidates=20, shortlist=args.fp_shortlist)
+        cands = gal.search(probe, candidates=20, **opts)
         times.append(time.perf_counter() - s)
         non_top.append(cands[0].score if cands else 0)
     r = np.array(ranks)
@@ -152,6 +211,7 @@ def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
     hit1_at_thr = float(np.mean((r == 0) & (mated_score >= thr)))
     return {
         "gallery": len(gal),
+        "reused_gallery": built is not None,
         "failures_to_enrol": fte,
         "enrol_ms_per_print": round(enrol_s / size * 1000, 2),
         "rebuild_s": round(rebuild_s, 1),
@@ -163,6 +223,11 @@ def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
         "hit@1": round(float(np.mean(r == 0)), 4),
         "hit@20": round(float(np.mean(r >= 0)), 4),
         "mate_in_shortlist": round(float(np.mean(in_short)), 4),
+        "prefilter_mate_rank_within_1_10_60_300": [
+            round(float(np.mean(np.array(pre_ranks) < k)), 4) for k in (1, 10, 60, 300)
+        ]
+        if pre_ranks
+        else "not measured",
         "nonmated_top_score_p50_p95_max": np.percentile(non, [50, 95, 100]).tolist()
         if len(non)
         else [],

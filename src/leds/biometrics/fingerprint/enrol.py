@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, select, update
 
 from leds.biometrics.fingerprint.errors import BadTemplate, GalleryError
 from leds.biometrics.fingerprint.extract import ALGORITHM, MIN_MINUTIAE, MIN_QUALITY, Template
-from leds.biometrics.fingerprint.gallery import FingerprintGallery
+from leds.biometrics.fingerprint.gallery import DEFAULT_SHORTLIST, FingerprintGallery
 from leds.store.schema import records
 from leds.store.tables_biometrics import biometric_templates
 
@@ -139,7 +139,7 @@ def search(
     probe: Template,
     *,
     candidates: int = 20,
-    shortlist: int = 200,
+    shortlist: int = DEFAULT_SHORTLIST,
 ) -> list[Hit]:
     """1:N search: ranked live templates (best first) with their Bozorth3 scores."""
     if not 2 <= candidates <= 50:

