@@ -174,6 +174,10 @@ def test_intelligence_tab_grading_behind_the_step(rich: Any, rich_client: TestCl
     assert entry.query["sensitive_justification"] == "grading needed for the case"
     short = rich_client.get(f"/persons/{pid}/intelligence", params={"sensitive": "because"})
     assert short.status_code == 400
+    _sign_in(rich_client, "constable")  # no intelligence class at all: told, not offered
+    page = rich_client.get(f"/persons/{pid}/intelligence")
+    assert 'id="intel-not-permitted"' in page.text
+    assert 'name="sensitive"' not in page.text
 
 
 def test_convictions_apart_from_non_conviction(rich: Any) -> None:

@@ -128,10 +128,14 @@ class PersonPanelOps(ServiceBase):
         purpose: PurposeStatement,
         action: str,
         sources: tuple[str, ...] = (),
+        *,
+        field_class: str | None = None,
+        sensitive_step: bool = False,
     ) -> bool:
-        """Would the policy allow ``action`` (on any of ``sources``, or on the System)? A
-        question, not an operation: nothing is read or recorded. Pages use it to offer only
-        what the user may do (asking by calling would record a refusal on every view)."""
+        """Would the policy allow ``action`` (on any of ``sources``, on ``field_class``, or on
+        the System)? A question, not an operation: nothing is read or recorded. Pages use it
+        to offer only what the user may do (asking by calling would record a refusal on every
+        view)."""
         targets: tuple[str | None, ...] = sources or (None,)
         requests = [
             request_for(
@@ -139,6 +143,8 @@ class PersonPanelOps(ServiceBase):
                 action,
                 purpose,
                 source=s,
+                field_class=field_class if s is None else None,
+                sensitive_step=sensitive_step,
                 vetting_valid=user.vetting_valid,
                 training_valid=user.training_valid,
             )

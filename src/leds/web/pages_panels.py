@@ -104,6 +104,9 @@ def person_intelligence(
         person_tab="intelligence",
         intel=intel,
         sensitive=sensitive,
+        may_step=svc.may(
+            s.user, s.purpose, "view_sensitive", field_class="intelligence", sensitive_step=True
+        ),
     )
 
 
