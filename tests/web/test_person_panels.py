@@ -149,6 +149,11 @@ def test_viewed_by_for_auditors_only(rich: Any, rich_client: TestClient) -> None
     assert USERS["constable"][0] in table
     assert "crime" in table
     assert f'href="/audit?subject=person/{pid}"' in page.text.replace("%2F", "/")
+    twin = re.search(r'<a href="(/api/v1/audit/search\?subject=[^"]+)">as JSON</a>', page.text)
+    assert twin
+    got = rich_client.get(twin[1].replace("&amp;", "&"))  # the web session may GET the twin
+    assert got.status_code == 200, got.text
+    assert USERS["constable"][0] in {e["actor_id"] for e in got.json()["items"]}
 
 
 def test_intelligence_tab_grading_behind_the_step(rich: Any, rich_client: TestClient) -> None:
