@@ -673,20 +673,23 @@ MAX_UPLOAD = 10 * 1024 * 1024  # bytes of one probe photo
 SearchId = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
-def read_upload(upload: UploadFile) -> bytes:
-    """The uploaded file's bytes, refused past :data:`MAX_UPLOAD` (read in chunks)."""
+def read_upload(
+    upload: UploadFile, what: str = "photo", hint: str = "a JPEG or PNG file with a face"
+) -> bytes:
+    """The uploaded file's bytes, refused past :data:`MAX_UPLOAD` (read in 1 MB chunks) and
+    when empty. ``what`` names the upload in the messages; ``hint`` says what to choose."""
     chunks: list[bytes] = []
     size = 0
     while chunk := upload.file.read(1024 * 1024):
         size += len(chunk)
         if size > MAX_UPLOAD:
             raise PayloadTooLarge(
-                f"the photo is larger than {MAX_UPLOAD // (1024 * 1024)} MB",
+                f"the {what} is larger than {MAX_UPLOAD // (1024 * 1024)} MB",
                 hint="send a JPEG or PNG under 10 MB",
             )
         chunks.append(chunk)
     if not size:
-        raise LedsError("the photo is empty", hint="choose a JPEG or PNG file with a face")
+        raise LedsError(f"the {what} is empty", hint=f"choose {hint}")
     return b"".join(chunks)
 
 

@@ -7,30 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from leds.api.errors import ERROR_RESPONSES, PayloadTooLarge
-from leds.api.routes import MAX_UPLOAD, PREFIX, ApiCall
+from leds.api.errors import ERROR_RESPONSES
+from leds.api.routes import PREFIX, ApiCall, read_upload
 from leds.api.schemas import Item
 from leds.api.schemas_search import CandidateListOut
-from leds.errors import LedsError
 
 router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
 
 
 def read_print(upload: UploadFile) -> bytes:
-    """The uploaded print's bytes, refused past ``MAX_UPLOAD`` (read in 1 MB chunks)."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := upload.file.read(1024 * 1024):
-        size += len(chunk)
-        if size > MAX_UPLOAD:
-            raise PayloadTooLarge(
-                f"the print image is larger than {MAX_UPLOAD // (1024 * 1024)} MB",
-                hint="send a PNG or JPEG under 10 MB",
-            )
-        chunks.append(chunk)
-    if not size:
-        raise LedsError("the print image is empty", hint="choose a PNG or JPEG of a fingerprint")
-    return b"".join(chunks)
+    """The uploaded print's bytes (the same limits as a face photo's)."""
+    return read_upload(upload, "print image", "a PNG or JPEG of a fingerprint")
 
 
 @router.post(

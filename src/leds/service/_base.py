@@ -244,23 +244,40 @@ class ServiceBase:
         search, and only those). Refused, and the refusal recorded, when no source is allowed;
         otherwise returns the first allowing decision and the allowed sources."""
         _require_purpose(purpose)
-        requests = [
-            request_for(
-                user.actor,
-                action,
-                purpose,
-                source=source,
-                vetting_valid=user.vetting_valid,
-                training_valid=user.training_valid,
-            )
-            for source in sources
-        ]
-        decisions = decide_many(requests)
+        decisions = self._decisions(user, purpose, action, sources)
         allowed = frozenset(s for s, d in zip(sources, decisions, strict=True) if d.allowed)
         if not allowed:
             self._refuse(user, purpose, action, query, decisions[0])
         first = next(d for d in decisions if d.allowed)
         return first, allowed
+
+    def _decisions(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        action: str,
+        sources: Sequence[str | None],
+        *,
+        field_class: str | None = None,
+        sensitive_step: bool = False,
+    ) -> list[Decision]:
+        """The policy's decisions on ``action`` for each of ``sources`` (None: ``field_class``
+        if given, else the System), in order; a question only: nothing is read or recorded."""
+        return decide_many(
+            [
+                request_for(
+                    user.actor,
+                    action,
+                    purpose,
+                    source=source,
+                    field_class=field_class if source is None else None,
+                    sensitive_step=sensitive_step,
+                    vetting_valid=user.vetting_valid,
+                    training_valid=user.training_valid,
+                )
+                for source in sources
+            ]
+        )
 
     def _unenrol(self, conn: Connection, record_id: int, reason: str) -> int:
         """Hook: take a record's biometric templates out of the galleries before it is erased

@@ -20,7 +20,6 @@ from leds.errors import NotFound
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
 from leds.governance.minimise import MinimisedRecord, allowed_classes, minimise
-from leds.governance.policy import decide_many, request_for
 from leds.model.codes import AuditKind
 from leds.service._base import SOURCES, Result, ServiceBase
 
@@ -137,20 +136,10 @@ class PersonPanelOps(ServiceBase):
         to offer only what the user may do (asking by calling would record a refusal on every
         view)."""
         targets: tuple[str | None, ...] = sources or (None,)
-        requests = [
-            request_for(
-                user.actor,
-                action,
-                purpose,
-                source=s,
-                field_class=field_class if s is None else None,
-                sensitive_step=sensitive_step,
-                vetting_valid=user.vetting_valid,
-                training_valid=user.training_valid,
-            )
-            for s in targets
-        ]
-        return any(d.allowed for d in decide_many(requests))
+        decisions = self._decisions(
+            user, purpose, action, targets, field_class=field_class, sensitive_step=sensitive_step
+        )
+        return any(d.allowed for d in decisions)
 
     def person_links(
         self,

@@ -19,7 +19,6 @@ from leds.errors import LedsError
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
 from leds.governance.minimise import MinimisedRecord, allowed_classes, minimise
-from leds.governance.policy import decide_many, request_for
 from leds.model.codes import AuditKind
 from leds.service._base import SOURCES, Result, ServiceBase
 from leds.store.base import StoredRecord
@@ -168,18 +167,7 @@ class SearchOps(ServiceBase):
     ) -> list[str]:
         """The sources on which the policy would allow ``action`` (a question, not an
         operation: nothing is read or recorded; what the pages offer, such as an export)."""
-        requests = [
-            request_for(
-                user.actor,
-                action,
-                purpose,
-                source=source,
-                vetting_valid=user.vetting_valid,
-                training_valid=user.training_valid,
-            )
-            for source in sources
-        ]
-        decisions = decide_many(requests) if requests else []
+        decisions = self._decisions(user, purpose, action, sources) if sources else []
         return [s for s, d in zip(sources, decisions, strict=True) if d.allowed]
 
     def _marker_shown(self, user: AuthenticatedUser, purpose: PurposeStatement) -> Any:

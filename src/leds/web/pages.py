@@ -767,46 +767,56 @@ def face_search(
     return RedirectResponse(f"/faces/{result.value.search_id}", status_code=303)
 
 
-@router.get("/faces/{search_id}", response_class=HTMLResponse)
-def face_review(request: Request, s: Purposeful, search_id: int) -> HTMLResponse:
-    result = service(request).biometric_candidates(s.user, s.purpose, search_id)
-    state = ReviewStateOut.of(result.value)
-    return render(
-        request,
-        "face_review.html",
-        s,
-        result,
-        twin=f"/api/v1/biometrics/searches/{search_id}",
-        state=state,
-        decisions=("possible-match", "not-a-match", "inconclusive"),
-    )
+BIOMETRIC_DECISIONS = ("possible-match", "not-a-match", "inconclusive")
 
 
-@router.post("/faces/{search_id}/decisions", response_class=HTMLResponse)
-def face_decide(
-    request: Request,
-    s: Purposeful,
-    search_id: int,
-    rank: Annotated[int, Form(ge=1, le=50)],
-    decision: Annotated[str, Form(max_length=40)],
-    rationale: Annotated[str, Form(max_length=2000)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    check_csrf(request, s.session, csrf_token)
-    service(request).biometric_decide(s.user, s.purpose, search_id, rank, decision, rationale)
-    return RedirectResponse(f"/faces/{search_id}#rank-{rank}", status_code=303)
+def add_review_routes(target: APIRouter, base: str, label: str) -> None:
+    """The candidate review of a 1:N search under ``base`` (``/faces``, ``/fingerprints``):
+    the ranked list, a decision per candidate and the closing, post/redirect/get; one
+    template (``face_review.html``) for every modality."""
+
+    @target.get(base + "/{search_id}", response_class=HTMLResponse)
+    def review(request: Request, s: Purposeful, search_id: int) -> HTMLResponse:
+        result = service(request).biometric_candidates(s.user, s.purpose, search_id)
+        return render(
+            request,
+            "face_review.html",
+            s,
+            result,
+            twin=f"/api/v1/biometrics/searches/{search_id}",
+            state=ReviewStateOut.of(result.value),
+            decisions=BIOMETRIC_DECISIONS,
+            review_base=base,
+            review_label=label,
+        )
+
+    @target.post(base + "/{search_id}/decisions", response_class=HTMLResponse)
+    def decide(
+        request: Request,
+        s: Purposeful,
+        search_id: int,
+        rank: Annotated[int, Form(ge=1, le=50)],
+        decision: Annotated[str, Form(max_length=40)],
+        rationale: Annotated[str, Form(max_length=2000)] = "",
+        csrf_token: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        check_csrf(request, s.session, csrf_token)
+        service(request).biometric_decide(s.user, s.purpose, search_id, rank, decision, rationale)
+        return RedirectResponse(f"{base}/{search_id}#rank-{rank}", status_code=303)
+
+    @target.post(base + "/{search_id}/close", response_class=HTMLResponse)
+    def close(
+        request: Request,
+        s: Purposeful,
+        search_id: int,
+        csrf_token: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        check_csrf(request, s.session, csrf_token)
+        service(request).biometric_close(s.user, s.purpose, search_id)
+        return RedirectResponse(f"{base}/{search_id}", status_code=303)
 
 
-@router.post("/faces/{search_id}/close", response_class=HTMLResponse)
-def face_close(
-    request: Request,
-    s: Purposeful,
-    search_id: int,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    check_csrf(request, s.session, csrf_token)
-    service(request).biometric_close(s.user, s.purpose, search_id)
-    return RedirectResponse(f"/faces/{search_id}", status_code=303)
+add_review_routes(router, "/faces", "Face search")
 
 
 # ---- record linkage review (data stewards) ----------------------------------------------
