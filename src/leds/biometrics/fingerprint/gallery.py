@@ -5,19 +5,23 @@ Layout of the directory the caller gives (``DATA/biometrics/fingerprint`` in a d
     meta.json        format version, algorithm, MCC/LSH parameters
     templates.dat    ISO/IEC 19794-2 records, appended
     slots.bin        one 16-byte row per slot: offset u8, length u4, cylinders u2, removed u1
-    keys.bin         one row per cylinder: slot i4, L LSH keys u4 (appended at enrolment)
-    sorted-keys.npy  (L, M) keys sorted per table  } written by rebuild(); rows of keys.bin
-    sorted-slots.npy (L, M) their slots            } beyond M are scanned linearly
+    keys.bin         one row per cylinder: slot i4, its minutia x, y, theta f4 (centred on
+                     the image, y up), L LSH keys u4 (appended at enrolment)
+    sorted-keys.npy  (L, M) keys sorted per table    } written by rebuild(); rows of
+    sorted-rows.npy  (L, M) their rows of keys.bin   } keys.bin beyond M are scanned
+    cylinders.npy    (M,) slot, x, y, theta per row  } linearly
 
 A *slot* is the row of a template; it never changes (``biometric_templates.slot``).
 Enrolment appends (no training: the LSH functions are fixed). Removal sets a tombstone (the
 slot is never returned again); ``rebuild()`` drops removed cylinders from the index and
 sorts everything enrolled since the last rebuild.
 
-Search: MCC-LSH votes (``leds.biometrics.fingerprint.mcc``) weighted by inverse bucket
-frequency shortlist ``shortlist`` templates; Bozorth3 re-ranks them (and the next ones by
-vote, while no score reaches ``EXTEND_BELOW`` and the time budget lasts); the result is a
-list of ``(slot, score)`` with the Bozorth3 score, best first.
+Search: the LSH collisions of the probe's MCC cylinders (``leds.biometrics.fingerprint.mcc``),
+weighted by inverse bucket frequency, vote for the pose (rotation, translation) that maps
+the colliding gallery minutia onto the probe minutia; a template's pre-filter score is its
+best pose cell (``prefilter``). The best ``shortlist`` are re-ranked by Bozorth3 (and the
+next ones by score, while no Bozorth3 score reaches ``EXTEND_BELOW`` and the time budget
+lasts); the result is a list of ``(slot, score)`` with the Bozorth3 score, best first.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +58,7 @@ TRANS_CELL = 40.0  # px
 TRANS_BINS = 24
 HASH_SIZE = 4_194_301  # a prime; (slot, cell) sums of one search
 MAX_BUCKET_FRACTION = 0.002
+MAX_COLLISIONS = 1_200_000  # collisions a search examines at most (rarest buckets first)
 DEFAULT_SHORTLIST = 60
 EXTEND_BELOW = 34  # Bozorth3: below this the shortlist is extended (time allowing)
 BUDGET_S = 0.8
@@ -213,7 +219,11 @@ class FingerprintGallery:
         return self._sorted
 
     def collisions(
-        self, probe_keys: npt.NDArray[np.uint32], *, bucket_fraction: float = MAX_BUCKET_FRACTION
+        self,
+        probe_keys: npt.NDArray[np.uint32],
+        *,
+        bucket_fraction: float = MAX_BUCKET_FRACTION,
+        max_entries: int = MAX_COLLISIONS,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], int]:
         """LSH collisions of a probe's cylinder keys ``(L, n_p)`` with the gallery's.
 
@@ -221,22 +231,22 @@ class FingerprintGallery:
         cylinder (a row of ``keys.bin``, removed slots included; rows from ``M`` on were
         enrolled after the last rebuild) shares its key with a probe cylinder, weighted
         ``log(total / bucket size)``; buckets over ``bucket_fraction`` of all cylinders are
-        skipped (stop-words: near-empty cylinders).
+        skipped (stop-words: near-empty cylinders), and so are the most common of the rest
+        when there would be more than ``max_entries`` collisions.
         """
         sk, sr, _geo = self._index()
         m = sk.shape[1]
         tail = np.fromfile(self.path / "keys.bin", dtype=KEY_DTYPE, offset=m * KEY_DTYPE.itemsize)
         total = m + len(tail)
         cap = max(8, int(total * bucket_fraction))
-        rows_out: list[npt.NDArray[np.int64]] = []
-        probe_out: list[npt.NDArray[np.int64]] = []
-        weight: list[npt.NDArray[np.float64]] = []
+        # first pass: the bucket of every (table, probe cylinder)
+        found: list[list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Any]]] = []
+        sizes: list[npt.NDArray[np.intp]] = []
         for t in range(mcc.L):
             keys = probe_keys[t]
             lo = np.searchsorted(sk[t], keys, "left")
             cnt = np.searchsorted(sk[t], keys, "right") - lo
-            parts: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.int64]]]
-            parts = [(lo, cnt, np.asarray(sr[t]))]
+            parts: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Any]] = [(lo, cnt, sr[t])]
             c = cnt
             if len(tail):  # rows enrolled since the last rebuild: sort this table's column
                 col = tail["keys"][:, t]
@@ -246,6 +256,18 @@ class FingerprintGallery:
                 tcnt = np.searchsorted(tsorted, keys, "right") - tlo
                 parts.append((tlo, tcnt, m + torder.astype(np.int64)))
                 c = cnt + tcnt
+            found.append(parts)
+            sizes.append(c)
+        # the rarest buckets first, up to max_entries collisions in all (bounded work a search
+        # whatever the gallery size; a large gallery skips more of its common buckets)
+        allc = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.intp)
+        allc = np.sort(allc[(allc > 0) & (allc <= cap)])
+        if allc.size and int(allc.sum()) > max_entries:
+            cap = int(allc[max(0, int(np.searchsorted(np.cumsum(allc), max_entries, "right")) - 1)])
+        rows_out: list[npt.NDArray[np.int64]] = []
+        probe_out: list[npt.NDArray[np.int64]] = []
+        weight: list[npt.NDArray[np.float64]] = []
+        for parts, c in zip(found, sizes, strict=True):
             ok = (c > 0) & (c <= cap)
             if not ok.any():
                 continue
@@ -266,7 +288,11 @@ class FingerprintGallery:
         return np.concatenate(rows_out), np.concatenate(probe_out), np.concatenate(weight), m
 
     def prefilter(
-        self, probe: Template, *, bucket_fraction: float = MAX_BUCKET_FRACTION
+        self,
+        probe: Template,
+        *,
+        bucket_fraction: float = MAX_BUCKET_FRACTION,
+        max_entries: int = MAX_COLLISIONS,
     ) -> npt.NDArray[np.float64]:
         """Pre-filter score of every slot for a probe (removed slots 0): MCC-LSH + Hough.
 
@@ -287,7 +313,9 @@ class FingerprintGallery:
         pk, pwhere = mcc.template_keys_at(probe)
         if pk.shape[1] == 0:
             return votes
-        row, pc, w, m = self.collisions(pk, bucket_fraction=bucket_fraction)
+        row, pc, w, m = self.collisions(
+            pk, bucket_fraction=bucket_fraction, max_entries=max_entries
+        )
         if row.size == 0:
             return votes
         _sk, _sr, geo = self._index()
@@ -331,6 +359,7 @@ class FingerprintGallery:
         extend_below: int | None = EXTEND_BELOW,
         budget_s: float = BUDGET_S,
         bucket_fraction: float = MAX_BUCKET_FRACTION,
+        max_entries: int = MAX_COLLISIONS,
     ) -> list[Candidate]:
         """Ranked candidates for a probe: MCC-LSH + Hough shortlist, then Bozorth3 re-ranking.
 
@@ -343,7 +372,7 @@ class FingerprintGallery:
         if candidates < 1 or shortlist < 1:
             raise GalleryError("candidates and shortlist must be at least 1")
         t0 = time.perf_counter()
-        votes = self.prefilter(probe, bucket_fraction=bucket_fraction)
+        votes = self.prefilter(probe, bucket_fraction=bucket_fraction, max_entries=max_entries)
         positive = int((votes > 0).sum()) if len(votes) else 0
         if positive == 0:
             return []
