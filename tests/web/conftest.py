@@ -108,6 +108,27 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 os.environ[key] = value
 
 
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh tab (downloads accepted) whose console errors fail the test. The pages'
+    Content-Security-Policy stays on: axe-core is loaded from /static/vendor. ``page.requests``
+    lists every URL the tab fetched (the map must fetch no tiles)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    requests: list[str] = []
+    tab.on("request", lambda req: requests.append(req.url))
+    tab.requests = requests
+    yield tab
+    context.close()
+    # Refused, not-found and check-the-input pages log their HTTP status; nothing else may
+    # fail in the page.
+    unexpected = [e for e in errors if "status of 4" not in e]
+    assert not unexpected, unexpected
+
+
 @pytest.fixture(scope="session")
 def rich(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The richer world of richworld.py (PNC, DVLA, PND, IABS; linked; faces enrolled)."""

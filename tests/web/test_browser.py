@@ -18,22 +18,6 @@ from kit import PASSWORD, USERS, World
 AXE = Path(__file__).resolve().parents[2] / "src/leds/web/static/vendor/axe.min.js"
 
 
-@pytest.fixture
-def page(browser: Any) -> Any:
-    # The pages' Content-Security-Policy stays on: axe-core is loaded from /static/vendor.
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield tab
-    context.close()
-    # Refused, not-found and check-the-input pages log their HTTP status; nothing else may
-    # fail in the page.
-    unexpected = [e for e in errors if "status of 4" not in e]
-    assert not unexpected, unexpected
-
-
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from test_browser import check, sign_in
 from test_person_panels import _person_with
 
@@ -17,19 +16,6 @@ STEWARD = ("admin-process", "checking the linkage today", "")
 ANALYSIS = ("intelligence", "linked series of burglaries", "WY-2026-0077")
 CRIME = ("crime", "suspect named by a witness", "WY-2026-0042")
 OVERSIGHT = ("oversight", "reviewing recent access today", "")
-
-
-@pytest.fixture
-def page(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield tab
-    context.close()
-    unexpected = [e for e in errors if "status of 4" not in e]
-    assert not unexpected, unexpected
 
 
 def test_person_panels_by_role(served_rich: tuple[Any, str], page: Any) -> None:

@@ -13,27 +13,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from test_browser import check, sign_in
 
 ANALYSIS = ("crime-support", "mapping a burglary series", "WY-2026-0042")
 CRIME = ("crime", "suspect named by a witness", "WY-2026-0042")
-
-
-@pytest.fixture
-def page(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    requests: list[str] = []
-    tab.on("request", lambda req: requests.append(req.url))
-    tab.requests = requests  # what the pages fetched (the map must fetch no tiles)
-    yield tab
-    context.close()
-    unexpected = [e for e in errors if "status of 4" not in e]
-    assert not unexpected, unexpected
 
 
 def test_results_facets_sort_and_export(served_rich: tuple[Any, str], page: Any) -> None:

@@ -642,18 +642,21 @@ def search_text(
 
 
 # ---- consolidated views ------------------------------------------------------------------
+PersonKey = Annotated[
+    str,
+    PathParam(
+        min_length=1,
+        max_length=20,
+        pattern=r"^(L[0-9]{10}|R?[0-9]{1,18})$",
+        description="Person id (L + 10 digits), R<record id> or record id",
+    ),
+]
+
+
 @router.get("/persons/{key}", tags=["search"], summary="The consolidated person")
 def show_person(
     call: ApiCall,
-    key: Annotated[
-        str,
-        PathParam(
-            min_length=1,
-            max_length=20,
-            pattern=r"^(L[0-9]{10}|R?[0-9]{1,18})$",
-            description="Person id (L + 10 digits), R<record id> or record id",
-        ),
-    ],
+    key: PersonKey,
 ) -> Item[PersonViewOut]:
     result = call.service.show_person(call.user, call.purpose(), key)
     return Item.of(result, PersonViewOut.of(result.value))

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from leds.api.errors import ERROR_RESPONSES
-from leds.api.routes import PREFIX, ApiCall
-from leds.api.routes_person import PersonKey
+from leds.api.routes import PREFIX, ApiCall, PersonKey
 from leds.api.schemas import Item
 from leds.api.schemas_panels import PersonBiometricsOut, PersonIntelligenceOut, PersonLinksOut
 

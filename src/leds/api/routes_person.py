@@ -7,28 +7,15 @@ reshaped by :mod:`leds.api.schemas_person`.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
-from fastapi import Path as PathParam
 
 from leds.api.errors import ERROR_RESPONSES
-from leds.api.routes import PREFIX, ApiCall
+from leds.api.routes import PREFIX, ApiCall, PersonKey
 from leds.api.schemas import Item
 from leds.api.schemas_person import GraphOut, PlacesOut, TimelineOut
 from leds.api.schemas_search import PersonViewOut
 
 router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
-
-PersonKey = Annotated[
-    str,
-    PathParam(
-        min_length=1,
-        max_length=20,
-        pattern=r"^(L[0-9]{10}|R?[0-9]{1,18})$",
-        description="Person id (L + 10 digits), R<record id> or record id",
-    ),
-]
 
 
 def _view(call: ApiCall, key: str) -> tuple[PersonViewOut, int]:
