@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from leds.api.errors import ERROR_RESPONSES
 from leds.api.routes import PREFIX, ApiCall, PersonKey
-from leds.api.schemas import Item
+from leds.api.schemas import THREE_WORDS, Item
 from leds.api.schemas_panels import PersonBiometricsOut, PersonIntelligenceOut, PersonLinksOut
 
 router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
@@ -33,9 +33,8 @@ def person_intelligence(
     sensitive: Annotated[
         str | None,
         Query(
-            min_length=5,
             max_length=2000,
-            pattern=r"^\s*\S+\s+\S+\s+\S+",
+            pattern=THREE_WORDS,
             description="Justification of the sensitive-data step (at least 3 words); "
             "reveals grading and handling codes where the policy allows",
         ),

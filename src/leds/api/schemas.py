@@ -228,7 +228,13 @@ class ProofOut(BaseModel):
 
 # ---- request bodies ----------------------------------------------------------------------
 
-THREE_WORDS = r"^\s*\S+(\s+\S+){2,}\s*$"
+# What ``str.split()`` (the service's word count) takes for white space, spelled out: ``\s``
+# differs between ECMAScript (Schemathesis), Rust (pydantic) and Python (\x1c-\x1f, \x85).
+SPACE = (
+    "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+THREE_WORDS = f"^[{SPACE}]*[^{SPACE}]+([{SPACE}]+[^{SPACE}]+){{2,}}[{SPACE}]*$"
 
 
 class PurposeFields(BaseModel):
