@@ -22,7 +22,7 @@ from typing import Any
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
 from leds.model.codes import AuditKind
-from leds.service._base import SOURCES, Result, _require_purpose
+from leds.service._base import SOURCES, Result
 from leds.service.search import SearchOps, _Minimiser, _query_dict
 
 # Columns of the person export (one row per consolidated person, in the page's order).
@@ -92,7 +92,6 @@ class ExportOps(SearchOps):
         search as CSV. ``query``: a :class:`leds.search.persons.PersonQuery`."""
         from leds.search.persons import search_persons
 
-        _require_purpose(purpose)
         asked = _query_dict(query)
         _, searchable = self._authorise_sources(user, purpose, "search_person", asked)
         wanted = query.sources or frozenset(SOURCES)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -752,28 +753,33 @@ def face_form(request: Request, s: Purposeful) -> HTMLResponse:
     return render(request, "face_search.html", s, max_mb=MAX_UPLOAD // (1024 * 1024))
 
 
-@router.post("/faces", response_class=HTMLResponse)
-def face_search(
-    request: Request,
-    s: Purposeful,
-    image: Annotated[UploadFile, File()],
-    list_length: Annotated[int, Form(ge=2, le=50)] = 20,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    check_csrf(request, s.session, csrf_token)
-    result = service(request).face_search(
-        s.user, s.purpose, read_upload(image), list_length=list_length
-    )
-    return RedirectResponse(f"/faces/{result.value.search_id}", status_code=303)
-
-
 BIOMETRIC_DECISIONS = ("possible-match", "not-a-match", "inconclusive")
 
 
-def add_review_routes(target: APIRouter, base: str, label: str) -> None:
-    """The candidate review of a 1:N search under ``base`` (``/faces``, ``/fingerprints``):
-    the ranked list, a decision per candidate and the closing, post/redirect/get; one
-    template (``face_review.html``) for every modality."""
+def add_review_routes(
+    target: APIRouter,
+    base: str,
+    label: str,
+    search: str,
+    read: Callable[[UploadFile], bytes],
+) -> None:
+    """A 1:N search and its candidate review under ``base`` (``/faces``, ``/fingerprints``):
+    the upload (``POST base``, the probe read by ``read`` and searched by the service's
+    ``search`` operation), the ranked list, a decision per candidate and the closing,
+    post/redirect/get; one review template (``face_review.html``) for every modality."""
+
+    @target.post(base, response_class=HTMLResponse)
+    def run_search(
+        request: Request,
+        s: Purposeful,
+        image: Annotated[UploadFile, File()],
+        list_length: Annotated[int, Form(ge=2, le=50)] = 20,
+        csrf_token: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        check_csrf(request, s.session, csrf_token)
+        operation = getattr(service(request), search)
+        result = operation(s.user, s.purpose, read(image), list_length=list_length)
+        return RedirectResponse(f"{base}/{result.value.search_id}", status_code=303)
 
     @target.get(base + "/{search_id}", response_class=HTMLResponse)
     def review(request: Request, s: Purposeful, search_id: int) -> HTMLResponse:
@@ -816,7 +822,7 @@ def add_review_routes(target: APIRouter, base: str, label: str) -> None:
         return RedirectResponse(f"{base}/{search_id}", status_code=303)
 
 
-add_review_routes(router, "/faces", "Face search")
+add_review_routes(router, "/faces", "Face search", "face_search", read_upload)
 
 
 # ---- record linkage review (data stewards) ----------------------------------------------
