@@ -197,6 +197,20 @@ api_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+# Web sessions, kept in the store so that every server process sees them: only the SHA-256 of
+# the session id (the cookie) is kept; the CSRF token and the purpose chosen at the gate with it.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("sid_hash", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("accounts.user_id"), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("purpose", Text, nullable=True),  # JSON: code, justification, case reference
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
 # One row (id 1): the tree over audit_events as of the last append, and its signed checkpoint.
 audit_head = Table(
     "audit_head",
