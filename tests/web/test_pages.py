@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from kit import PASSWORD, USERS, World
 
+from leds.service import Service
+
 PURPOSES = {
     "steward": ("admin-process", "checking the imports today", ""),
     "auditor": ("oversight", "reviewing recent access today", ""),
@@ -224,3 +226,89 @@ def test_sign_in_never_redirects_off_site(client: TestClient, target: str) -> No
         },
     )
     assert done.headers["location"] == "/purpose?next=%2Fsearch"
+
+
+# ---- web sessions live in the store: several server processes share them -------------------
+def _second_process(world: World) -> Service:
+    """Another service over the same store, as a second ``leds serve --workers`` process has."""
+    from leds.governance.audit.log import AuditLog
+    from leds.governance.audit.notes import NoteSigner
+    from leds.store import open_store
+
+    store = open_store(world.store.engine.url.render_as_string(hide_password=False))
+    return Service(store, AuditLog(store, NoteSigner.generate("second-process")))
+
+
+def test_a_session_opened_in_one_server_process_is_used_and_ended_in_another(
+    world: World,
+) -> None:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from leds.api import create_app
+    from leds.store.schema import web_sessions
+
+    other = _second_process(world)
+    with (
+        TestClient(world.app, follow_redirects=False) as first,
+        TestClient(create_app(other), follow_redirects=False) as second,
+    ):
+        sign_in(first, "constable")
+        sid = first.cookies["leds_session"]
+        second.cookies.set("leds_session", sid)
+        page = second.get("/search")
+        assert page.status_code == 200, page.text
+        assert "WY-2026-0042" in page.text  # the purpose chosen in the first process
+        with world.store.engine.connect() as conn:
+            kept = conn.execute(select(web_sessions.c.sid_hash)).scalars().all()
+        assert hashlib.sha256(sid.encode()).hexdigest() in kept
+        assert sid not in kept  # only the id's hash is stored
+        out = second.post("/logout", data={"csrf_token": csrf_in(page.text)})
+        assert out.status_code == 303
+        gone = first.get("/search")
+        assert gone.status_code == 303
+        assert gone.headers["location"].startswith("/login")
+    other.close()
+
+
+def test_a_session_ends_when_idle_too_long_or_its_account_is_disabled(
+    client: TestClient, world: World
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from leds.governance.identity import PurposeStatement
+    from leds.service import NewAccount
+    from leds.store.schema import accounts, web_sessions
+
+    sign_in(client, "constable")
+    assert client.get("/search").status_code == 200
+    with world.store.transaction() as conn:  # idle since two hours ago
+        conn.execute(update(web_sessions).values(seen_at=datetime.now(UTC) - timedelta(hours=2)))
+    assert client.get("/search").status_code == 303
+
+    admin = world.service.login(USERS["admin"][0], PASSWORD)
+    year = datetime.now(UTC).date() + timedelta(days=365)
+    why = PurposeStatement.of("admin-process", "adding a test account today")
+    world.service.add_account(
+        admin,
+        why,
+        NewAccount("pc-leaver", "Leaver", "constable", "WYP", "Unit 1", PASSWORD, year, year),
+    )
+    client.cookies.clear()
+    form = client.get("/login")
+    done = client.post(
+        "/login",
+        data={"user_id": "pc-leaver", "password": PASSWORD, "csrf_token": csrf_in(form.text)},
+    )
+    assert done.status_code == 303
+    assert client.get("/purpose").status_code == 200
+    with world.store.transaction() as conn:
+        conn.execute(
+            update(accounts).where(accounts.c.user_id == "pc-leaver").values(disabled=True)
+        )
+    got = client.get("/purpose")
+    assert got.status_code == 303
+    assert got.headers["location"].startswith("/login")

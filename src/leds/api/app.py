@@ -72,7 +72,7 @@ def create_app(
 
     def install(app: FastAPI, svc: Service) -> None:
         verifier = OidcVerifier(oidc) if oidc is not None else None
-        app.state.auth = Authenticator(svc, SessionStore(), verifier)
+        app.state.auth = Authenticator(svc, SessionStore(svc), verifier)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,7 +11,8 @@ Web
     SameSite=Strict cookie); each session has its own CSRF token, sent back in a hidden form
     field or the ``X-CSRF-Token`` header (htmx) and compared in constant time. The sign-in form
     itself uses a double-submit cookie. Sessions expire after :data:`IDLE_SECONDS` idle or
-    :data:`MAX_SECONDS` in all; they live in the server process (one process per data store).
+    :data:`MAX_SECONDS` in all; they live in the store (only the id's SHA-256), so several
+    server processes share them, and a disabled account's sessions end at once.
 Purpose
     ``X-Leds-Purpose``, ``X-Leds-Justification``, ``X-Leds-Case`` headers (or the same fields in
     a JSON body), or the purpose set on the web session. Missing or unfit: the service's
@@ -21,10 +22,8 @@ Purpose
 from __future__ import annotations
 
 import hmac
-import secrets
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request
 
@@ -39,6 +38,7 @@ CSRF_HEADER = "X-CSRF-Token"
 IDLE_SECONDS = 30 * 60
 MAX_SECONDS = 12 * 60 * 60
 MAX_BEARER_LENGTH = 16_384
+MAX_SESSION_ID_LENGTH = 128
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -51,57 +51,43 @@ class WebSession:
     display_name: str
     csrf: str
     purpose: PurposeStatement | None = None
-    created: float = field(default_factory=time.monotonic)
-    seen: float = field(default_factory=time.monotonic)
 
     def csrf_ok(self, presented: str | None) -> bool:
         return hmac.compare_digest(self.csrf.encode(), (presented or "").encode("utf-8"))
 
 
 class SessionStore:
-    """Web sessions in the server's memory (thread-safe; expired ones are dropped on access)."""
+    """Web sessions, kept in the service's store so that every server process sees them
+    (``leds serve --workers N``); expired ones end when read and are swept at each sign-in."""
 
-    def __init__(self, idle: float = IDLE_SECONDS, maximum: float = MAX_SECONDS) -> None:
-        self._idle = idle
-        self._max = maximum
-        self._lock = threading.Lock()
-        self._sessions: dict[str, WebSession] = {}
+    def __init__(
+        self, service: Service, idle: float = IDLE_SECONDS, maximum: float = MAX_SECONDS
+    ) -> None:
+        self._service = service
+        self._idle = timedelta(seconds=idle)
+        self._max = timedelta(seconds=maximum)
 
     def create(self, user: AuthenticatedUser, display_name: str) -> WebSession:
-        session = WebSession(
-            secrets.token_urlsafe(32), user, display_name, secrets.token_urlsafe(32)
+        sid, csrf = self._service.session_open(
+            user, display_name, idle=self._idle, maximum=self._max
         )
-        with self._lock:
-            self._sweep(time.monotonic())
-            self._sessions[session.sid] = session
-        return session
+        return WebSession(sid, user, display_name, csrf)
 
     def get(self, sid: str | None) -> WebSession | None:
-        if not sid:
+        if not sid or len(sid) > MAX_SESSION_ID_LENGTH:
             return None
-        now = time.monotonic()
-        with self._lock:
-            session = self._sessions.get(sid)
-            if session is None:
-                return None
-            if now - session.seen > self._idle or now - session.created > self._max:
-                del self._sessions[sid]
-                return None
-            session.seen = now
-            return session
+        stored = self._service.session_get(sid, idle=self._idle, maximum=self._max)
+        if stored is None:
+            return None
+        return WebSession(sid, stored.user, stored.display_name, stored.csrf, stored.purpose)
+
+    def set_purpose(self, session: WebSession, purpose: PurposeStatement) -> None:
+        self._service.session_set_purpose(session.sid, purpose)
+        session.purpose = purpose
 
     def drop(self, sid: str | None) -> None:
-        with self._lock:
-            self._sessions.pop(sid or "", None)
-
-    def _sweep(self, now: float) -> None:
-        stale = [
-            k
-            for k, s in self._sessions.items()
-            if now - s.seen > self._idle or now - s.created > self._max
-        ]
-        for key in stale:
-            del self._sessions[key]
+        if sid and len(sid) <= MAX_SESSION_ID_LENGTH:
+            self._service.session_close(sid)
 
 
 @dataclass(frozen=True, slots=True)

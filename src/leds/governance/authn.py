@@ -212,6 +212,14 @@ def authenticate_token(
     return _authenticated(account, "token", today=today)
 
 
+def authenticate_session(account: Account | None, *, today: date) -> AuthenticatedUser:
+    """The user behind a web session, checked again on each request: the session was opened
+    with a password, and ends as soon as its account is disabled or removed."""
+    if account is None:
+        raise AuthenticationFailed("the session's account no longer exists", hint="sign in again")
+    return _authenticated(account, "password", today=today)
+
+
 # --- shared ----------------------------------------------------------------------------------
 
 

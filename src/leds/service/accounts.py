@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from leds.errors import (
@@ -15,6 +19,8 @@ from leds.errors import (
 from leds.governance.authn import (
     Account,
     AuthenticatedUser,
+    AuthenticationFailed,
+    authenticate_session,
     hash_password,
     new_api_token,
 )
@@ -27,8 +33,30 @@ from leds.service._base import (
     Result,
     ServiceBase,
     _require_purpose,
+    _today,
 )
-from leds.store.schema import accounts, api_tokens
+from leds.store.schema import accounts, api_tokens, web_sessions
+
+# A session's "last seen" time is written at most this often (a read per request, not a write).
+SESSION_TOUCH = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A web session as the store keeps it (the account re-checked when it was read)."""
+
+    user: AuthenticatedUser
+    display_name: str
+    csrf: str
+    purpose: PurposeStatement | None
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class AccountOps(ServiceBase):
@@ -147,3 +175,83 @@ class AccountOps(ServiceBase):
                 conn,
             )
         return Result(token, seq)
+
+    # ---- web sessions --------------------------------------------------------------------
+    # Kept in the store, so every server process (``leds serve --workers N``) sees the same
+    # sessions; only the SHA-256 of the session id (the cookie's value) is stored.
+    def session_open(
+        self, user: AuthenticatedUser, display_name: str, *, idle: timedelta, maximum: timedelta
+    ) -> tuple[str, str]:
+        """Start a web session for a user who has just signed in; returns (session id, CSRF
+        token). Sessions past ``idle`` or ``maximum`` are removed on the way."""
+        sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with self._store.transaction() as conn:
+            conn.execute(
+                delete(web_sessions).where(
+                    or_(
+                        web_sessions.c.seen_at < now - idle,
+                        web_sessions.c.created_at < now - maximum,
+                    )
+                )
+            )
+            conn.execute(
+                insert(web_sessions),
+                {
+                    "sid_hash": _sid_hash(sid),
+                    "user_id": user.actor.user_id,
+                    "display_name": display_name,
+                    "csrf": csrf,
+                    "purpose": None,
+                    "created_at": now,
+                    "seen_at": now,
+                },
+            )
+        return sid, csrf
+
+    def session_get(self, sid: str, *, idle: timedelta, maximum: timedelta) -> StoredSession | None:
+        """The live session with this id, its account checked again; None when there is none,
+        it has expired (then it is removed) or its account is disabled."""
+        key = _sid_hash(sid)
+        with self._store.engine.connect() as conn:
+            row = conn.execute(select(web_sessions).where(web_sessions.c.sid_hash == key)).first()
+        if row is None:
+            return None
+        now = datetime.now(UTC)
+        seen, created = _utc(row.seen_at), _utc(row.created_at)
+        try:
+            if now - seen > idle or now - created > maximum:
+                raise AuthenticationFailed("session expired")
+            user = authenticate_session(self._account(row.user_id), today=_today())
+        except AuthenticationFailed:
+            self.session_close(sid)
+            return None
+        if now - seen > SESSION_TOUCH:
+            with self._store.transaction() as conn:
+                conn.execute(
+                    update(web_sessions).where(web_sessions.c.sid_hash == key).values(seen_at=now)
+                )
+        purpose = None
+        if row.purpose:
+            stated = json.loads(row.purpose)
+            purpose = PurposeStatement.of(stated["code"], stated["justification"], stated["case"])
+        return StoredSession(user, row.display_name, row.csrf, purpose)
+
+    def session_set_purpose(self, sid: str, purpose: PurposeStatement) -> None:
+        """Remember the purpose chosen at the gate for the rest of the session."""
+        stated = {
+            "code": purpose.code.value,
+            "justification": purpose.justification,
+            "case": purpose.case_ref,
+        }
+        with self._store.transaction() as conn:
+            conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.sid_hash == _sid_hash(sid))
+                .values(purpose=json.dumps(stated))
+            )
+
+    def session_close(self, sid: str) -> None:
+        """End a session (sign-out, expiry)."""
+        with self._store.transaction() as conn:
+            conn.execute(delete(web_sessions).where(web_sessions.c.sid_hash == _sid_hash(sid)))

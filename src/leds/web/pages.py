@@ -329,7 +329,8 @@ def purpose_set(
             form={"purpose": purpose, "justification": justification, "case_ref": case_ref},
             case_required=sorted(p.value for p in CASE_REQUIRED),
         )
-    session.purpose = statement
+    auth: Authenticator = request.app.state.auth
+    auth.sessions.set_purpose(session, statement)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 

@@ -13,12 +13,16 @@ from sqlalchemy import Connection, Engine, create_engine, event
 
 from leds.store.base import WRITE_OPTION, Store
 
+# Pooled connections: as many as the server's worker threads use at once, so a busy server
+# reuses them instead of opening (and setting up) a connection per request.
+POOL_SIZE = 32
+
 
 class SQLiteStore(Store):
     backend = "sqlite"
 
     def _create_engine(self, url: str) -> Engine:
-        engine = create_engine(url)
+        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
