@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from leds.api.auth import Authenticator, WebSession, purpose_of
@@ -43,6 +44,7 @@ from leds.api.schemas import (
     VerifyIn,
     VerifyOut,
 )
+from leds.api.schemas_review import DecisionRecordOut
 from leds.api.schemas_search import (
     RECORD_REF,
     CandidateListOut,
@@ -81,7 +83,7 @@ from leds.search.persons import PersonQuery
 from leds.search.property import PropertyQuery
 from leds.search.text import TextQuery
 from leds.search.vehicles import VehicleQuery
-from leds.service import NewAccount, Service
+from leds.service import DecisionRecordFile, NewAccount, Result, Service
 
 PREFIX = "/api/v1"
 bearer_scheme = HTTPBearer(
@@ -333,9 +335,11 @@ class PersonSort(StrEnum):
 
 
 AGE_BAND = r"^(under 18|18-24|25-34|35-44|45-54|55-64|65\+|unknown)$"
+_SOURCE = "|".join(x.value for x in SourceSystem)
+SOURCE_LIST = rf"^({_SOURCE})(,({_SOURCE}))*$"
 
 
-def person_query(
+async def person_query(  # async: no I/O, so FastAPI need not hand it to a worker thread
     surname: Text = None,
     forenames: Text = None,
     dob: Annotated[date | None, Query(description="Exact date of birth")] = None,
@@ -367,6 +371,15 @@ def person_query(
     filter_marker: Annotated[
         str | None, Query(max_length=40, description="Facet filter: a marker type")
     ] = None,
+    sources: Annotated[
+        str | None,
+        Query(
+            max_length=60,
+            pattern=SOURCE_LIST,
+            description="Only these sources, comma-separated, e.g. pnc,dvla (default: every "
+            "source you may search); the others are reported as not asked",
+        ),
+    ] = None,
     limit: SearchLimit = 20,
     offset: Offset = 0,
 ) -> PersonQuery:
@@ -391,6 +404,7 @@ def person_query(
         filter_age_band=filter_age_band,
         filter_nationality=filter_nationality,
         filter_marker=filter_marker,
+        sources=None if sources is None else frozenset(sources.split(",")),
         limit=limit,
         offset=offset,
     )
@@ -400,8 +414,12 @@ PersonParams = Annotated[PersonQuery, Depends(person_query)]
 
 
 def person_params(query: PersonQuery) -> dict[str, object]:
-    """The query string of a person search (for ``next`` and the export link)."""
-    return {f: v for f in PERSON_PARAMS if (v := getattr(query, f)) is not None}
+    """The query string of a person search (for ``next`` and the export link); the sources
+    asked, comma-separated in the order of :class:`SourceSystem`."""
+    out = {f: v for f in PERSON_PARAMS if (v := getattr(query, f)) is not None}
+    if query.sources is not None:
+        out["sources"] = ",".join(s.value for s in SourceSystem if s.value in query.sources)
+    return out
 
 
 @router.get("/search/persons", tags=["search"], summary="Search persons (QUEST-like)")
@@ -478,6 +496,7 @@ PERSON_PARAMS = (
     "filter_age_band",
     "filter_nationality",
     "filter_marker",
+    "sources",
 )
 
 
@@ -753,6 +772,61 @@ def biometric_close(
         call.user, call.purpose(body), search_id, require_second_review=second
     )
     return Item.of(result, ClosedOut.of(result.value))
+
+
+class RecordFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+@router.get(
+    "/biometrics/searches/{search_id}/record",
+    tags=["biometrics"],
+    summary="The search's decision record, JSON or CSV (recorded as a disclosure)",
+    response_model=Item[DecisionRecordOut],
+    responses={
+        200: {
+            "description": "JSON: the item envelope; CSV: the file, one row per candidate. "
+            "`X-Leds-Audit-Seq` is the disclosure's audit entry, `X-Leds-Record-Sha256` the "
+            "SHA-256 recorded in it (of the JSON or CSV file)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def biometric_record(
+    call: ApiCall,
+    search_id: SearchId,
+    format: Annotated[RecordFormat, Query(description="json (default) or csv")] = RecordFormat.json,
+) -> Response:
+    """Probe hash and parameters, algorithm, threshold and its version, every candidate with
+    its decisions, rationales, reviewers and times, every revision, the closure: open or
+    closed searches. Recorded as a disclosure before it is sent; refused if not recorded."""
+    result = call.service.biometric_record(call.user, call.purpose(), search_id, fmt=format.value)
+    if result.value.format == "csv":
+        return record_file(result)
+    body = Item.of(result, DecisionRecordOut.of(result.value)).model_dump(mode="json")
+    return JSONResponse(body, headers=_record_headers(result))
+
+
+def _record_headers(result: Result[DecisionRecordFile]) -> dict[str, str]:
+    return {
+        "X-Leds-Audit-Seq": str(result.audit_seq),
+        "X-Leds-Record-Sha256": result.value.sha256,
+    }
+
+
+def record_file(result: Result[DecisionRecordFile]) -> Response:
+    """A decision record as a download: exactly the bytes whose SHA-256 the audit entry holds."""
+    made = result.value
+    name = made.filename(result.audit_seq)
+    return Response(
+        made.text,
+        media_type=made.media_type,
+        headers={
+            **_record_headers(result),
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
+    )
 
 
 # ---- record linkage review ---------------------------------------------------------------

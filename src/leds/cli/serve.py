@@ -42,12 +42,23 @@ HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on")]
 PortOpt = Annotated[int, typer.Option("--port", min=1, max=65_535, help="Port to listen on")]
 
 
-def _serve(data: Path | None, store: str | None, host: str, port: int) -> None:
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="Server processes sharing the port (sessions and the audit log are in the store)",
+    ),
+]
+
+
+def _serve(data: Path | None, store: str | None, host: str, port: int, workers: int = 1) -> None:
     from leds.api import serve as run_server
 
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     out.print(f"[bold green]serving[/] the API and web UI on http://{shown}:{port}/ (Ctrl-C stops)")
-    run_server(data_dir(data), store, host=host, port=port)
+    run_server(data_dir(data), store, host=host, port=port, workers=workers)
 
 
 @app.command("serve")
@@ -56,9 +67,10 @@ def serve(
     port: PortOpt = 8000,
     data: DataOpt = None,
     store: StoreOpt = None,
+    workers: WorkersOpt = 1,
 ) -> None:
     """Run the REST API and the web UI (until interrupted)."""
-    _serve(data, store, host, port)
+    _serve(data, store, host, port, workers)
 
 
 def _print_steps(steps: list[StepOutcome]) -> None:
