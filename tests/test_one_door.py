@@ -29,7 +29,11 @@ from leds.search.vehicles import VehicleQuery
 from leds.service import NewAccount, Result, Service
 from leds.store import Store
 from leds.store.schema import records
-from leds.store.tables_biometrics import biometric_searches, biometric_thresholds
+from leds.store.tables_biometrics import (
+    biometric_evaluations,
+    biometric_searches,
+    biometric_thresholds,
+)
 from leds.store.tables_link import review_decisions
 from leds.synth import generate_world
 
@@ -321,6 +325,15 @@ def _world_cases(
                 )
             ),
         ),
+        "biometric_performance": (OPERATOR, CRIME, lambda s, u, p: s.biometric_performance(u, p)),
+        "biometric_plot": (  # after biometric_evaluate, which records an evaluation
+            AUDITOR,
+            OVERSIGHT,
+            lambda s, u, p: s.biometric_plot(
+                u, p, int(_scalar(s, select(func.max(biometric_evaluations.c.id))) or 1), "det.png"
+            ),
+        ),
+        "data_quality": (STEWARD, ADMIN, w(lambda s, u, p: s.data_quality(u, p))),
     }
 
 

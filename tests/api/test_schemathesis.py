@@ -42,6 +42,7 @@ ROLE_BY_PATH = (
     ("/api/v1/records/", "steward"),
     ("/api/v1/erasures", "steward"),
     ("/api/v1/imports", "steward"),
+    ("/api/v1/sources/", "steward"),
     ("/api/v1/tokens", "constable"),
     ("/api/v1/search/persons/export", "analyst"),
     ("/api/v1/search/", "constable"),

@@ -144,6 +144,7 @@ GRANTS: tuple[Grant, ...] = (
         ("identity", "biometric_image"),
         "biometric",
     ),
+    Grant("facial-search-operator", ("biometric_performance",), (SYSTEM,), "biometric"),
     # immigration officer: IABS and PNC
     Grant("immigration-officer", ("search_person", "view_record"), ("iabs", "pnc"), "immigration"),
     Grant("immigration-officer", ("fingerprint_search",), ("iabs",), "immigration"),
@@ -154,6 +155,7 @@ GRANTS: tuple[Grant, ...] = (
         ("identity", "offending", "immigration_status", "biometric_image"),
         "immigration",
     ),
+    Grant("immigration-officer", ("biometric_performance",), (SYSTEM,), "immigration"),
     # DVLA enquiry: DVLA only
     Grant(
         "dvla-enquiry",
@@ -176,15 +178,18 @@ GRANTS: tuple[Grant, ...] = (
         (SYSTEM,),
         "administration",
     ),
+    Grant("data-steward", ("data_quality", "biometric_performance"), (SYSTEM,), "stewardship"),
     # auditor: the audit log, and records under review
     Grant("auditor", ("read_audit", "verify_audit", "list_rejections"), (SYSTEM,), "stewardship"),
     Grant("auditor", ("view_record",), (*SOURCES, SYSTEM), "stewardship"),
     Grant("auditor", ("view_sensitive",), FIELD_CLASSES, "stewardship"),
     Grant("auditor", ("link_evaluate", "biometric_evaluate"), (SYSTEM,), "stewardship"),
     Grant("auditor", ("threshold_approve",), (SYSTEM,), "oversight"),
+    Grant("auditor", ("data_quality", "biometric_performance"), (SYSTEM,), "stewardship"),
     # administrator: accounts and loading, no reading of personal data
     Grant("administrator", ("manage_users",), (SYSTEM,), "administration"),
     Grant("administrator", ("import_source",), (*SOURCES, SYSTEM), "stewardship"),
+    Grant("administrator", ("data_quality",), (SYSTEM,), "stewardship"),
     # everyone: the list of imports (counts and files, no personal data)
     Grant(ALL, ("list_imports",), (SYSTEM,), "any"),
 )

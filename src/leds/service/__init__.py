@@ -27,6 +27,7 @@ from leds.service.exports import ExportOps, PersonExport
 from leds.service.link import LinkOps
 from leds.service.oversight import AuditExport, AuditPage, OversightOps
 from leds.service.person_panels import PersonPanelOps
+from leds.service.quality import QualityOps
 from leds.service.records import RecordOps
 from leds.service.search import SearchOps
 
@@ -54,6 +55,7 @@ class Service(
     PersonPanelOps,
     LinkOps,
     BiometricOps,
+    QualityOps,
     ServiceBase,
 ):
     """The one door to the store of personal data (operations grouped by area in the

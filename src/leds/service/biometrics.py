@@ -434,7 +434,7 @@ class BiometricOps(ServiceBase):
         self,
         user: AuthenticatedUser,
         purpose: PurposeStatement,
-        out: Path,
+        out: Path | None = None,
         *,
         modality: str = "face",
         thresholds: tuple[float, ...] = (),
@@ -442,8 +442,11 @@ class BiometricOps(ServiceBase):
         progress: Callable[[int], None] | None = None,
     ) -> Result[Any]:
         """Write the evaluation report (HTML + PNG plots + CSV; FNIR/FPIR, DET, CMC, by
-        recorded demographic group) of ``modality`` at ``thresholds`` and the one in force."""
-        from leds.biometrics import report
+        recorded demographic group) of ``modality`` at ``thresholds`` and the one in force,
+        and record it (with its figures, for the performance screen) in the same transaction
+        as its audit entry; the entry's outcome names the evaluation's id. ``out``: the
+        report's folder (default: a new one under ``DATA/biometrics/reports/``)."""
+        from leds.biometrics import performance, report
         from leds.biometrics import thresholds as th
 
         m = _modality(modality)
@@ -452,8 +455,14 @@ class BiometricOps(ServiceBase):
                 "the fingerprint evaluation runs from bench/biometrics.py for now",
                 hint="use --modality face, or run the fingerprint benchmark",
             )
-        query = {"modality": m, "out": str(out), "thresholds": list(thresholds)}
+        query = {
+            "modality": m,
+            "out": str(out or "DATA/biometrics/reports/"),
+            "thresholds": list(thresholds),
+        }
         decision = self._authorise(user, purpose, "biometric_evaluate", query)
+        out = Path(out) if out is not None else performance.report_folder(self.data_dir, m)
+        query["out"] = str(out)
         with self._store.engine.connect() as conn:
             current = th.in_force(conn, m)
         gallery = self._gallery("face")
@@ -466,16 +475,19 @@ class BiometricOps(ServiceBase):
             nonmated_probes=max(1, min(1_000, gallery_persons)),
             progress=progress,
         )
-        seq = self._record(
-            AuditKind.CONSULTATION,
-            user,
-            purpose,
-            "biometric_evaluate",
-            query,
-            decision,
-            [],
-            {"report": str(out)},
-        )
+        with self._audited() as conn:
+            evaluation_id = performance.record(conn, manifest, user.actor.user_id)
+            seq = self._record(
+                AuditKind.CONSULTATION,
+                user,
+                purpose,
+                "biometric_evaluate",
+                query,
+                decision,
+                [],
+                {"report": str(out), "evaluation_id": evaluation_id},
+                conn,
+            )
         return Result(manifest, seq)
 
     def threshold_propose(

@@ -125,3 +125,20 @@ biometric_decisions = Table(
     Column("decided_at", TS, nullable=False),
     Index("ix_biometric_decision_search", "search_id", "rank"),
 )
+
+# A recorded performance evaluation (migration 0007): the report's directory and the SHA-256 of
+# its manifest (report.json, which holds the SHA-256 of every other file), and the figures the
+# performance screen shows, read from the report when it was written (leds.biometrics.performance).
+biometric_evaluations = Table(
+    "biometric_evaluations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("modality", String(16), nullable=False),
+    Column("algorithm", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("report_path", Text, nullable=False),
+    Column("report_sha256", String(64), nullable=False),
+    Column("figures", Text, nullable=False),  # JSON (leds.biometrics.performance.FORMAT)
+    Index("ix_biometric_evaluation_modality", "modality", "id"),
+)

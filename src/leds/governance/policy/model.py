@@ -50,6 +50,8 @@ class Action(StrEnum):
     BIOMETRIC_EVALUATE = "biometric_evaluate"
     THRESHOLD_PROPOSE = "threshold_propose"
     THRESHOLD_APPROVE = "threshold_approve"
+    BIOMETRIC_PERFORMANCE = "biometric_performance"
+    DATA_QUALITY = "data_quality"
 
 
 class ResourceKind(StrEnum):
@@ -121,6 +123,8 @@ APPLIES_TO: dict[Action, frozenset[ResourceKind]] = {
     Action.BIOMETRIC_EVALUATE: _SY,
     Action.THRESHOLD_PROPOSE: _SY,
     Action.THRESHOLD_APPROVE: _SY,
+    Action.BIOMETRIC_PERFORMANCE: _SY,
+    Action.DATA_QUALITY: _SY,
 }
 
 RESOURCE_IDS: dict[ResourceKind, frozenset[str]] = {
