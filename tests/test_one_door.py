@@ -67,6 +67,11 @@ NOT_OPERATIONS = {
     "has_accounts",
     "account_exists",
     "may",  # a policy question for pages: nothing read, nothing recorded
+    # the web sign-in's session (who is signed in, their CSRF token and chosen purpose)
+    "session_open",
+    "session_get",
+    "session_set_purpose",
+    "session_close",
 }
 
 Call = Callable[[Service, AuthenticatedUser, Any], Result[Any]]
