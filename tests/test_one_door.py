@@ -289,6 +289,11 @@ def _world_cases(
             ),
         ),
         "biometric_close": (OPERATOR, CRIME, w(decide_all_then_close)),
+        "biometric_record": (
+            OPERATOR,
+            CRIME,
+            w(lambda s, u, p: s.biometric_record(u, p, search_id(s), fmt="csv")),
+        ),
         "fingerprint_search": (
             OPERATOR,
             CRIME,

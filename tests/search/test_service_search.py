@@ -15,6 +15,7 @@ from actors import ADMINISTRATOR, CONSTABLE, STEWARD, signed_in
 from leds.errors import AccessDenied, InvalidIdentifier
 from leds.governance.identity import PurposeStatement
 from leds.governance.minimise import MinimisedRecord
+from leds.search.errors import BadQuery
 from leds.search.persons import PersonQuery
 from leds.search.property import PropertyQuery
 from leds.search.text import TextQuery
@@ -163,3 +164,30 @@ def test_health_related_markers_stay_out_of_search_results(service: Service) -> 
     for hit in found.hits:
         assert not {"WS-MENTAL", "WS-SELFHARM"} & set(hit.markers)
     assert not {"WS-MENTAL", "WS-SELFHARM"} & set(found.facets.get("marker", {}))
+
+
+def test_person_search_reads_only_the_sources_asked(service: Service) -> None:
+    row = _person(service, "pnc")
+    every = service.search_person(CONSTABLE, STOP, PersonQuery(surname=row.surname))
+    assert every.value.searched == ["dvla", "pnc", "pnd"]
+    narrowed = service.search_person(
+        CONSTABLE, STOP, PersonQuery(surname=row.surname, sources=frozenset({"pnc", "iabs"}))
+    )
+    found = narrowed.value
+    assert found.searched == ["pnc"]  # IABS asked, but not the constable's to search
+    assert found.not_permitted == ["iabs", "generic"]
+    assert {r.source for h in found.hits for r in h.records} == {"pnc"}
+    assert set(found.facets.get("source", {})) <= {"pnc"}
+    entry = _last(service)
+    assert entry.seq == narrowed.audit_seq
+    assert entry.query["sources"] == ["pnc"]  # what was searched, not all that may be
+    assert found.total <= every.value.total
+
+    with pytest.raises(AccessDenied):  # only sources the constable may not search
+        service.search_person(
+            CONSTABLE, STOP, PersonQuery(surname=row.surname, sources=frozenset({"iabs"}))
+        )
+    assert _last(service).decision.startswith("deny:")
+    for bad, message in ((frozenset(), "no source"), (frozenset({"mi5"}), "unknown source")):
+        with pytest.raises(BadQuery, match=message):
+            service.search_person(CONSTABLE, STOP, PersonQuery(surname=row.surname, sources=bad))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from kit import PASSWORD, USERS, World
+from review_kit import second_operator
 
 AXE = Path(__file__).resolve().parents[2] / "src/leds/web/static/vendor/axe.min.js"
 
@@ -37,8 +38,12 @@ def check(page: Any, name: str) -> None:
 
 
 def sign_in(page: Any, base: str, who: str, purpose: tuple[str, str, str]) -> None:
+    sign_in_as(page, base, USERS[who][0], purpose)
+
+
+def sign_in_as(page: Any, base: str, user_id: str, purpose: tuple[str, str, str]) -> None:
     page.goto(f"{base}/")
-    page.get_by_label("User ID").fill(USERS[who][0])
+    page.get_by_label("User ID").fill(user_id)
     page.get_by_label("Password").fill(PASSWORD)
     page.keyboard.press("Enter")  # keyboard-first: submit from the field
     page.wait_for_url("**/purpose**")
@@ -133,18 +138,28 @@ def test_steward_auditor_and_refused_constable(served: tuple[World, str], page: 
 
 
 PHOTO = Path(__file__).resolve().parents[2] / ".cache/faces/obama.jpg"
-CRIME = ("crime", "suspect named by a witness", "WY-2026-0042")
+CASE = "WY-2026-0042"
+CRIME = ("crime", "suspect named by a witness", CASE)
 
 
 def test_search_person_vehicle_face_review_and_audit(
     served_rich: tuple[Any, str], page: Any
 ) -> None:
     """A constable finds a person by a misspelt surname, opens the person and follows a
-    linked vehicle; a facial-search operator runs a face search, decides every candidate and
-    closes it; an auditor sees the search in the audit view and is refused a person search."""
+    linked vehicle (PND unticked: "not asked"); a facial-search operator runs a face search,
+    decides every candidate and opens a hidden identity; a second operator adds a second review,
+    downloads the decision record (JSON), closes the search and downloads it again (CSV); an
+    auditor sees the search and both downloads (disclosures) in the audit view and is refused
+    a person search."""
     rich, base = served_rich
     sign_in(page, base, "constable", CRIME)
+    # Only the sources a constable may search are offered, all ticked; PND is left out here.
+    offered = page.get_by_role("group", name="Sources to search").get_by_role("checkbox")
+    assert offered.count() == 3
+    assert all(offered.nth(i).is_checked() for i in range(3))
+    assert page.get_by_label("IABS (immigration and biometrics)").count() == 0
     check(page, "12-search-person-form")
+    page.get_by_label("PND (intelligence and custody)").uncheck()
     page.get_by_label("Surname").fill(rich.misspelt)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**surname={rich.misspelt}**")
@@ -152,6 +167,10 @@ def test_search_person_vehicle_face_review_and_audit(
     person_link = results.get_by_role("link").filter(has_text=rich.surname).first
     person_link.wait_for()
     assert "recorded as audit entry" in page.locator(".recorded").inner_text()
+    status = page.get_by_role("status", name="What each source did").inner_text()
+    assert "PND: not asked" in status
+    assert "IABS: not permitted" in status
+    assert not page.get_by_label("PND (intelligence and custody)").is_checked()
     check(page, "13-person-results")
     person_link.click()
     page.wait_for_url("**/persons/**")
@@ -193,10 +212,40 @@ def test_search_person_vehicle_face_review_and_audit(
     assert "Every candidate is decided" in page.inner_text("main")
     check(page, "19-face-decided")
     search_id = page.url.split("/faces/")[1].split("#")[0]
+    # The identity stays hidden until the reviewer opens it.
+    identity = page.locator("#rank-1 td.identity details")
+    assert not identity.locator("dl").is_visible()
+    identity.locator("summary").click()
+    assert identity.locator("dl").is_visible()
+    assert "Candidate 1 beside the probe" in page.inner_text("main")
+    check(page, "70-face-identity-opened")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+
+    # A second reviewer, a different operator signed in as themselves, adds a second review.
+    sign_in_as(page, base, second_operator(rich), ("crime", "second look at a face search", CASE))
+    page.goto(f"{base}/faces/{search_id}")
+    page.get_by_label("Second review of candidate 1").select_option("not-a-match")
+    page.get_by_label("Rationale for candidate 1").fill("agree: the ears and jawline differ")
+    page.get_by_role("button", name="Record second review 1").click()
+    page.wait_for_url(f"**/faces/{search_id}#rank-1")
+    assert "second review by fso2" in page.locator("#rank-1").inner_text()
+    check(page, "71-face-second-review")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the decision record (JSON)").click()
+    record = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert record["candidates"][0]["second"]["reviewer_id"] == "fso2"
+    assert record["status"] == "open"
     page.get_by_role("button", name=f"Close search {search_id}").click()
     page.wait_for_url(f"**/faces/{search_id}")
     assert "closed" in page.get_by_role("heading", level=1).inner_text()
     check(page, "20-face-closed")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the decision record (CSV)").click()
+    rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("search_id,modality,status")
+    assert len(rows) == 4  # the header and one row per candidate
+    assert "fso2" in rows[1]
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
 
@@ -206,6 +255,9 @@ def test_search_person_vehicle_face_review_and_audit(
     searches = table.locator("tr", has_text="face_search").filter(has_text="fso1")
     assert searches.count() >= 1
     assert table.locator("tr", has_text="biometric_close").count() >= 1
+    records = table.locator("tr", has_text="biometric_record").filter(has_text="fso2")
+    assert records.count() == 2
+    assert "disclosure" in records.first.inner_text()
     check(page, "21-audit-face-search")
     refused = page.goto(f"{base}/search?tab=person&surname={rich.surname}")
     assert refused is not None

@@ -317,7 +317,13 @@ class ReviewStateOut(BaseModel):
         default_factory=dict, description="Probe quality and search parameters (gallery size)"
     )
     undecided: list[int] = Field(description="Ranks still without a decision")
-    candidates: list[dict[str, Any]] = Field(description="Candidates with their decisions")
+    candidates: list[dict[str, Any]] = Field(
+        description="Candidates with their decisions and their template (enrolment date, "
+        "quality, algorithm)"
+    )
+    created_at: str | None = Field(default=None, description="When the search ran (UTC)")
+    closed_at: str | None = Field(default=None, description="When it was closed (UTC)")
+    closed_by: str | None = None
 
     @classmethod
     def of(cls, state: Any) -> ReviewStateOut:

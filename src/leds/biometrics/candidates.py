@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
@@ -67,6 +67,10 @@ class Candidate:
     record_source_id: str
     person_record_id: int | None  # the source's person record
     person_source_id: str | None
+    # the enrolled template: when, at what quality (the extractor's own scale), by what
+    enrolled_at: datetime | None = None
+    quality: int | None = None
+    template_algorithm: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +88,11 @@ class Candidate:
             "person_record": None
             if self.person_record_id is None
             else {"id": self.person_record_id, "source_record_id": self.person_source_id},
+            "template": {
+                "enrolled_at": None if self.enrolled_at is None else self.enrolled_at.isoformat(),
+                "quality": self.quality,
+                "algorithm": self.template_algorithm,
+            },
         }
 
 
@@ -106,6 +115,8 @@ class CandidateList:
     status: str
     candidates: tuple[Candidate, ...]
     notice: str = NOTICE
+    closed_at: datetime | None = None
+    closed_by: str | None = None
 
     @property
     def records_read(self) -> tuple[int, ...]:
@@ -129,6 +140,8 @@ class CandidateList:
             "case_ref": self.case_ref,
             "created_at": self.created_at.isoformat(),
             "status": self.status,
+            "closed_at": None if self.closed_at is None else self.closed_at.isoformat(),
+            "closed_by": self.closed_by,
             "candidates": [c.as_dict() for c in self.candidates],
         }
 
@@ -320,6 +333,9 @@ def load_candidates(conn: Connection, search_id: int) -> CandidateList:
             records.c.source_record_id,
             t.c.subject_record_id,
             person.c.source_record_id.label("person_source_id"),
+            t.c.enrolled_at,
+            t.c.quality,
+            t.c.algorithm,
         )
         .join(t, t.c.id == c.c.template_id)
         .join(records, records.c.id == t.c.record_id)
@@ -340,11 +356,13 @@ def load_candidates(conn: Connection, search_id: int) -> CandidateList:
             record_source_id=r.source_record_id,
             person_record_id=None if r.subject_record_id is None else int(r.subject_record_id),
             person_source_id=r.person_source_id,
+            enrolled_at=_utc(r.enrolled_at),
+            quality=None if r.quality is None else int(r.quality),
+            template_algorithm=r.algorithm,
         )
         for r in rows
     )
     params = json.loads(s.parameters)
-    created = s.created_at if s.created_at.tzinfo else s.created_at.replace(tzinfo=UTC)
     return CandidateList(
         search_id=int(s.id),
         modality=s.modality,
@@ -357,7 +375,20 @@ def load_candidates(conn: Connection, search_id: int) -> CandidateList:
         actor_id=s.actor_id,
         purpose=s.purpose,
         case_ref=s.case_ref,
-        created_at=created,
+        created_at=_utc(s.created_at),
         status=s.status,
         candidates=cands,
+        closed_at=_utc(s.closed_at),
+        closed_by=s.closed_by,
     )
+
+
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: None) -> None: ...
+def _utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC time (SQLite hands back naive ones)."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -147,6 +147,9 @@ class ReviewState:
                     "threshold": {"version": found.threshold_version, "value": found.threshold},
                     "list_length": found.list_length,
                     "parameters": found.parameters,
+                    "created_at": found.created_at.isoformat(),
+                    "closed_at": None if found.closed_at is None else found.closed_at.isoformat(),
+                    "closed_by": found.closed_by,
                 }
             ),
             "undecided": list(self.undecided),
@@ -194,10 +197,15 @@ def _utc(value: datetime) -> datetime:
 
 def _latest(conn: Connection, search_id: int) -> dict[tuple[int, str], Decision]:
     """The latest decision per (rank, reviewer role)."""
-    out: dict[tuple[int, str], Decision] = {}
+    return {(d.rank, d.reviewer_role): d for d in decision_history(conn, search_id)}
+
+
+def decision_history(conn: Connection, search_id: int) -> tuple[Decision, ...]:
+    """Every decision recorded on a search, in the order made (revisions included: a revised
+    decision is a new row, the earlier one stays)."""
     rows = conn.execute(select(D).where(D.c.search_id == search_id).order_by(D.c.id))
-    for r in rows:
-        out[(int(r.rank), r.reviewer_role)] = Decision(
+    return tuple(
+        Decision(
             int(r.id),
             int(r.rank),
             r.reviewer_id,
@@ -206,7 +214,8 @@ def _latest(conn: Connection, search_id: int) -> dict[tuple[int, str], Decision]
             r.rationale,
             _utc(r.decided_at),
         )
-    return out
+        for r in rows
+    )
 
 
 def review_state(conn: Connection, search_id: int) -> ReviewState:

@@ -22,6 +22,7 @@ from leds.service._base import (
 )
 from leds.service.accounts import AccountOps
 from leds.service.audit import AuditOps
+from leds.service.biometric_record import BiometricRecordOps, DecisionRecordFile
 from leds.service.biometrics import BiometricOps
 from leds.service.exports import ExportOps, PersonExport
 from leds.service.link import LinkOps
@@ -36,6 +37,7 @@ __all__ = [
     "BOOTSTRAP",
     "AuditExport",
     "AuditPage",
+    "DecisionRecordFile",
     "NewAccount",
     "PersonExport",
     "RecordView",
@@ -54,6 +56,7 @@ class Service(
     OversightOps,
     PersonPanelOps,
     LinkOps,
+    BiometricRecordOps,
     BiometricOps,
     QualityOps,
     ServiceBase,

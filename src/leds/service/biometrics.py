@@ -327,6 +327,49 @@ class BiometricOps(ServiceBase):
         return Result(found, seq)
 
     # ---- human review --------------------------------------------------------------------
+    def _authorise_review(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        query: dict[str, Any],
+        search_id: int,
+    ) -> Any:
+        """Review belongs to whoever may run the searches (MATRIX.md): ``biometric_review``,
+        and also the search of the reviewed search's modality on every source of its gallery
+        (an immigration officer reviews fingerprint searches of IABS, not face searches). The
+        reviewer is the authenticated caller, first or second alike: nobody is recorded as
+        a reviewer without signing in as themselves. Refusals are recorded."""
+        decision = self._authorise(user, purpose, "biometric_review", query)
+        from leds.store.tables_biometrics import biometric_searches
+
+        with self._store.engine.connect() as conn:
+            modality = conn.execute(
+                select(biometric_searches.c.modality).where(biometric_searches.c.id == search_id)
+            ).scalar_one_or_none()
+        if modality not in SEARCH_ACTION:
+            from leds.errors import NotFound
+
+            raise NotFound(f"no biometric search {search_id}")
+        sources = GALLERY_SOURCES[modality]
+        verdicts = self._decisions(user, purpose, SEARCH_ACTION[modality], sources)
+        missing = [s for s, d in zip(sources, verdicts, strict=True) if not d.allowed]
+        if missing:
+            from leds.governance.policy import Decision
+
+            self._refuse(
+                user,
+                purpose,
+                "biometric_review",
+                query,
+                Decision(
+                    False,
+                    "review-needs-search",
+                    f"a {modality} search is reviewed by those who may run one, and role "
+                    f"{user.actor.role!r} may not search {', '.join(missing)} for this purpose",
+                ),
+            )
+        return decision
+
     def biometric_candidates(
         self, user: AuthenticatedUser, purpose: PurposeStatement, search_id: int
     ) -> Result[Any]:
@@ -334,7 +377,7 @@ class BiometricOps(ServiceBase):
         from leds.biometrics import review
 
         query = {"search_id": search_id}
-        decision = self._authorise(user, purpose, "biometric_review", query)
+        decision = self._authorise_review(user, purpose, query, search_id)
         with self._store.engine.connect() as conn:
             state = review.review_state(conn, search_id)
         seq = self._record(
@@ -368,11 +411,14 @@ class BiometricOps(ServiceBase):
         second: bool = False,
     ) -> Result[Any]:
         """Decide one candidate: ``possible-match``, ``not-a-match`` or ``inconclusive``, with
-        a rationale (``second=True``: the optional second reviewer, a different person)."""
+        a rationale. ``second=True``: the caller is the optional second reviewer, who must be
+        a different person from the first reviewer (refused otherwise), an existing one (the
+        caller authenticated: a reviewer is never named by someone else) and authorised
+        (``biometric_review`` and the modality's search, see :meth:`_authorise_review`)."""
         from leds.biometrics import review
 
         query = {"search_id": search_id, "rank": rank, "decision": decision, "second": second}
-        allowed = self._authorise(user, purpose, "biometric_review", query)
+        allowed = self._authorise_review(user, purpose, query, search_id)
         with self._audited() as conn:
             change = review.decide(
                 conn,
@@ -408,7 +454,7 @@ class BiometricOps(ServiceBase):
         from leds.biometrics import review
 
         query = {"search_id": search_id, "require_second_review": require_second_review}
-        allowed = self._authorise(user, purpose, "biometric_review", query)
+        allowed = self._authorise_review(user, purpose, query, search_id)
         with self._audited() as conn:
             closed = review.close_search(
                 conn,

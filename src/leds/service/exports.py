@@ -93,6 +93,8 @@ class ExportOps(SearchOps):
         from leds.search.persons import search_persons
 
         asked = _query_dict(query)
+        if query.sources is not None:
+            self._check_sources_asked(user, purpose, query)
         _, searchable = self._authorise_sources(user, purpose, "search_person", asked)
         wanted = query.sources or frozenset(SOURCES)
         candidates = tuple(s for s in SOURCES if s in searchable and s in wanted)

@@ -119,12 +119,13 @@ class SearchOps(ServiceBase):
         mini.walk(found)
         subjects = [f"record/{i}" for i in dict.fromkeys(mini.shown)]
         subjects += [f"person/{p}" for p in dict.fromkeys(people)]
+        searched = getattr(found, "searched", None)  # a person search may be narrowed
         seq = self._record(
             AuditKind.CONSULTATION,
             user,
             purpose,
             action,
-            {**query, "sources": sorted(allowed)},
+            {**query, "sources": sorted(allowed if searched is None else searched)},
             decision,
             subjects,
             {"records": len(set(mini.shown)), "total": getattr(found, "total", None)},
@@ -137,9 +138,17 @@ class SearchOps(ServiceBase):
         """Persons by name (exact / phonetic / fuzzy, wildcards, variants, aliases), DOB,
         year or age range, sex, postcode or address, description and identifiers; grouped by
         person, warning markers first, with facets. ``query``: a
-        :class:`leds.search.persons.PersonQuery`."""
+        :class:`leds.search.persons.PersonQuery`.
+
+        ``query.sources`` (None: every source the user may search) narrows the search to
+        those sources: the result's ``searched`` lists the sources read, ``not_permitted``
+        those the policy refuses this user for this purpose, and any other source was not
+        asked. Refused (and the refusal recorded) when none of the sources asked may be
+        searched; an empty set or an unknown source is a bad query."""
         from leds.search.persons import search_persons
 
+        if query.sources is not None:
+            self._check_sources_asked(user, purpose, query)
         weights = self._weights()
 
         def run(conn: Any, allowed: frozenset[str]) -> Any:
@@ -157,6 +166,24 @@ class SearchOps(ServiceBase):
         )
         self._hide_marker_types(user, purpose, found.value)
         return found
+
+    def _check_sources_asked(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
+    ) -> None:
+        """The sources a person search asks for: known, at least one, and at least one the
+        user may search (else refused, the refusal recorded, with the policy's reason)."""
+        from leds.search.errors import BadQuery
+
+        unknown = sorted(set(query.sources) - set(SOURCES))
+        if unknown:
+            raise BadQuery(
+                f"unknown source {', '.join(map(repr, unknown))}",
+                hint=f"sources are {', '.join(SOURCES)}",
+            )
+        if not query.sources:
+            raise BadQuery("no source to search", hint="tick (or name) at least one source")
+        asked = tuple(s for s in SOURCES if s in query.sources)
+        self._authorise_sources(user, purpose, "search_person", _query_dict(query), asked)
 
     def _permitted(
         self,

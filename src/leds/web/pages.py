@@ -39,7 +39,6 @@ from leds.api.schemas_search import (
     PersonViewOut,
     PropertyHitOut,
     ReviewItemOut,
-    ReviewStateOut,
     TextHitOut,
     VehicleHitOut,
     VehicleViewOut,
@@ -498,6 +497,12 @@ def _run_text(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, An
     }
 
 
+def _source_choices(request: Request, s: Visit, asked: dict[str, str]) -> list[dict[str, Any]]:
+    from leds.web.pages_results import source_choices  # only the sources the user may search
+
+    return source_choices(request, s, asked)
+
+
 def _person_shaping() -> tuple[str, ...]:
     from leds.web.pages_results import SHAPING
 
@@ -530,6 +535,7 @@ def search(
         if k not in ("tab",) and v.strip()
     }
     shaping = ("offset", "mode", "sort") if tab != "person" else _person_shaping()
+    choices = _source_choices(request, s, asked) if tab == "person" else []
     criteria = {k: v for k, v in asked.items() if k not in shaping}
     context: dict[str, Any] = {}
     result: Result[Any] | None = None
@@ -573,6 +579,7 @@ def search(
         tabs=SEARCH_TABS,
         tab_labels=TAB_LABELS,
         asked=asked,
+        source_choices=choices,
         searched=bool(criteria) and tab in RUNNERS,
         **context,
     )
@@ -766,8 +773,10 @@ def add_review_routes(
 ) -> None:
     """A 1:N search and its candidate review under ``base`` (``/faces``, ``/fingerprints``):
     the upload (``POST base``, the probe read by ``read`` and searched by the service's
-    ``search`` operation), the ranked list, a decision per candidate and the closing,
-    post/redirect/get; one review template (``face_review.html``) for every modality."""
+    ``search`` operation), the ranked list, a decision per candidate (first or second
+    review), the closing, post/redirect/get, and the decision record's download
+    (``GET base/{id}/record?format=json|csv``); one review template (``face_review.html``)
+    for every modality, its context from :mod:`leds.web.pages_review`."""
 
     @target.post(base, response_class=HTMLResponse)
     def run_search(
@@ -784,6 +793,9 @@ def add_review_routes(
 
     @target.get(base + "/{search_id}", response_class=HTMLResponse)
     def review(request: Request, s: Purposeful, search_id: int) -> HTMLResponse:
+        from leds.web.pages_review import identity_hidden, review_context
+
+        hidden = identity_hidden(request)  # a wrong setting refuses before anything is read
         result = service(request).biometric_candidates(s.user, s.purpose, search_id)
         return render(
             request,
@@ -791,11 +803,20 @@ def add_review_routes(
             s,
             result,
             twin=f"/api/v1/biometrics/searches/{search_id}",
-            state=ReviewStateOut.of(result.value),
             decisions=BIOMETRIC_DECISIONS,
-            review_base=base,
-            review_label=label,
+            **review_context(s, result, base, label, hidden=hidden),
         )
+
+    @target.get(base + "/{search_id}/record")
+    def record(
+        request: Request,
+        s: Purposeful,
+        search_id: int,
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    ) -> Response:
+        from leds.web.pages_review import record_download
+
+        return record_download(request, s, search_id, format)
 
     @target.post(base + "/{search_id}/decisions", response_class=HTMLResponse)
     def decide(
@@ -805,10 +826,13 @@ def add_review_routes(
         rank: Annotated[int, Form(ge=1, le=50)],
         decision: Annotated[str, Form(max_length=40)],
         rationale: Annotated[str, Form(max_length=2000)] = "",
+        second: Annotated[str, Form(max_length=10)] = "",
         csrf_token: Annotated[str, Form(max_length=200)] = "",
     ) -> Response:
         check_csrf(request, s.session, csrf_token)
-        service(request).biometric_decide(s.user, s.purpose, search_id, rank, decision, rationale)
+        service(request).biometric_decide(
+            s.user, s.purpose, search_id, rank, decision, rationale, second=second == "on"
+        )
         return RedirectResponse(f"{base}/{search_id}#rank-{rank}", status_code=303)
 
     @target.post(base + "/{search_id}/close", response_class=HTMLResponse)
@@ -816,10 +840,13 @@ def add_review_routes(
         request: Request,
         s: Purposeful,
         search_id: int,
+        require_second_review: Annotated[str, Form(max_length=10)] = "",
         csrf_token: Annotated[str, Form(max_length=200)] = "",
     ) -> Response:
         check_csrf(request, s.session, csrf_token)
-        service(request).biometric_close(s.user, s.purpose, search_id)
+        service(request).biometric_close(
+            s.user, s.purpose, search_id, require_second_review=require_second_review == "on"
+        )
         return RedirectResponse(f"{base}/{search_id}", status_code=303)
 
 

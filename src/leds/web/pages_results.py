@@ -16,9 +16,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from leds.api.routes import PERSON_PARAMS, csv_response
+from leds.api.routes import csv_response, person_params
 from leds.api.schemas_search import PersonHitOut, source_status
 from leds.search.persons import FACETS, SORTS, PersonQuery
+from leds.service._base import SOURCES
 from leds.web.pages import (
     PAGE_SIZE,
     TOO_MANY,
@@ -42,9 +43,18 @@ FACET_LABELS = {
     "marker": "Marker type",
 }
 SORT_LABELS = {"score": "Best match", "name": "Name", "dob": "Date of birth"}
+SOURCE_LABELS = {
+    "pnc": "PNC (criminal records)",
+    "pnd": "PND (intelligence and custody)",
+    "dvla": "DVLA (drivers and vehicles)",
+    "iabs": "IABS (immigration and biometrics)",
+    "generic": "Other loaded files",
+}
 SEX_LABELS = {"M": "Male", "F": "Female", "U": "Unknown", "unknown": "Not recorded"}
-# Query-string keys that shape a person result without being a search criterion.
-SHAPING = ("offset", "mode", "sort", *(f"filter_{f}" for f in FACETS))
+# Query-string keys that shape a person result without being a search criterion: the sources
+# ticked arrive as ``source`` (one per checkbox) and travel on in links as ``sources``.
+SHAPING = ("offset", "mode", "sort", "source", "sources", *(f"filter_{f}" for f in FACETS))
+NO_SOURCE = "none"  # ``sources`` when the form was sent with every source unticked
 
 
 def facet_label(facet: str, value: str) -> str:
@@ -53,6 +63,45 @@ def facet_label(facet: str, value: str) -> str:
     if facet == "sex":
         return SEX_LABELS.get(value, value)
     return value
+
+
+def source_choices(request: Request, s: Visit, asked: dict[str, str]) -> list[dict[str, Any]]:
+    """The source checkboxes of the person form: only the sources this user may search for
+    this purpose (a policy question: nothing read or recorded), each ticked unless the query
+    leaves it out. The form's ``source`` boxes become ``sources`` in ``asked`` (so paging,
+    facet and export links carry them), left out when every box is ticked."""
+    svc = service(request)
+    may = [x for x in SOURCES if svc.may(s.user, s.purpose, "search_person", (x,))]
+    asked.pop("source", None)
+    if may and "source" in request.query_params:  # the form: a hidden empty box, those ticked
+        ticked = [x.strip().lower() for x in request.query_params.getlist("source") if x.strip()]
+        # in the order of the sources; a box the form never offered is passed on as asked,
+        # for the service to refuse (and record) or to call unknown
+        picked = [x for x in SOURCES if x in ticked] + sorted(set(ticked) - set(SOURCES))
+        if not picked:
+            asked["sources"] = NO_SOURCE
+        elif picked != may:
+            asked["sources"] = ",".join(picked)
+        else:
+            asked.pop("sources", None)
+    wanted = _sources(asked)
+    return [
+        {
+            "value": x,
+            "label": SOURCE_LABELS.get(x, x.upper()),
+            "ticked": wanted is None or x in wanted,
+        }
+        for x in may
+    ]
+
+
+def _sources(asked: dict[str, str]) -> frozenset[str] | None:
+    raw = asked.get("sources")
+    if raw is None:
+        return None
+    if raw == NO_SOURCE:
+        return frozenset()
+    return frozenset(x.strip().lower() for x in raw.split(",") if x.strip())
 
 
 def person_query(asked: dict[str, str]) -> PersonQuery:
@@ -68,6 +117,7 @@ def person_query(asked: dict[str, str]) -> PersonQuery:
         identifier=_text(asked, "identifier"),
         mode=mode if mode in ("exact", "phonetic", "fuzzy") else "fuzzy",  # type: ignore[arg-type]
         sort=sort if sort in SORTS else "score",  # type: ignore[arg-type]
+        sources=_sources(asked),
         limit=PAGE_SIZE,
         offset=_offset(asked),
         **filters,
@@ -93,7 +143,7 @@ def run_person(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, A
     query = person_query(asked)
     result = service(request).search_person(s.user, s.purpose, query)
     found = result.value
-    params = {f: getattr(query, f) for f in PERSON_PARAMS if getattr(query, f) is not None}
+    params = person_params(query)
     criteria = {k: v for k, v in params.items() if k == "mode" or k not in SHAPING}
     active = query.filters
     facets = []
