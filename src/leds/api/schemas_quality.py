@@ -424,7 +424,7 @@ class DataQualityOut(BaseModel):
             ),
             runs=[
                 RunOut(
-                    run_id=r.run_id,
+                    run_id=r.id,
                     kind=r.kind,
                     model_version=r.model_version,
                     threshold=r.threshold,

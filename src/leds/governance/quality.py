@@ -37,9 +37,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 
+from leds.link.index import RunInfo, recent_runs
 from leds.model.codes import SourceSystem
 from leds.store.schema import imports, records, rejections
-from leds.store.tables_link import link_runs, person_records, review_queue
+from leds.store.tables_link import person_records, review_queue
 
 REASON_GROUPS = 500  # (source, field, reason) groups read, most frequent first
 REASONS_SHOWN = 8  # per source; the rest are "other reasons"
@@ -101,19 +102,6 @@ class ConflictCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class RunSummary:
-    run_id: int
-    kind: str
-    model_version: str
-    threshold: float
-    actor_id: str
-    started_at: datetime
-    finished_at: datetime | None
-    status: str
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
 class LevelParameters:
     label: str
     m: float | None
@@ -143,7 +131,7 @@ class DataQuality:
     as_of: datetime
     sources: list[SourceQuality]
     conflicts: ConflictCounts
-    runs: list[RunSummary]
+    runs: list[RunInfo]
     pending_review: int
     model: ModelParameters | None
     model_note: str | None
@@ -307,29 +295,9 @@ def conflicts(conn: Connection) -> tuple[ConflictCounts, dict[str, int]]:
 
 
 # ---- linkage ------------------------------------------------------------------------------
-def runs(conn: Connection, limit: int = RUNS_SHOWN) -> list[RunSummary]:
+def runs(conn: Connection, limit: int = RUNS_SHOWN) -> list[RunInfo]:
     """The latest linkage runs, newest first."""
-    rows = conn.execute(select(link_runs).order_by(link_runs.c.id.desc()).limit(limit))
-    out = []
-    for r in rows:
-        try:
-            counts = {str(k): int(v) for k, v in json.loads(r.counts or "{}").items()}
-        except (ValueError, TypeError, AttributeError):
-            counts = {}
-        out.append(
-            RunSummary(
-                run_id=int(r.id),
-                kind=r.kind,
-                model_version=r.model_version,
-                threshold=float(r.threshold),
-                actor_id=r.actor_id,
-                started_at=_utc(r.started_at) or r.started_at,
-                finished_at=_utc(r.finished_at),
-                status=r.status,
-                counts=counts,
-            )
-        )
-    return out
+    return recent_runs(conn, limit)
 
 
 def pending_review(conn: Connection) -> int:

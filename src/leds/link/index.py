@@ -33,6 +33,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -188,6 +189,20 @@ def run_info(conn: Connection, run_id: int) -> RunInfo:
     row = conn.execute(select(link_runs).where(link_runs.c.id == run_id)).one_or_none()
     if row is None:
         raise PersonIndexError(f"no link run {run_id}")
+    return _run(row)
+
+
+def recent_runs(conn: Connection, limit: int) -> list[RunInfo]:
+    """The latest ``limit`` link runs, newest first."""
+    rows = conn.execute(select(link_runs).order_by(link_runs.c.id.desc()).limit(limit))
+    return [_run(row) for row in rows]
+
+
+def _run(row: Any) -> RunInfo:
+    try:
+        counts = {str(k): int(v) for k, v in json.loads(row.counts or "{}").items()}
+    except (ValueError, TypeError, AttributeError):
+        counts = {}
     return RunInfo(
         id=int(row.id),
         kind=row.kind,
@@ -197,7 +212,7 @@ def run_info(conn: Connection, run_id: int) -> RunInfo:
         started_at=utc(row.started_at) or row.started_at,
         finished_at=utc(row.finished_at),
         status=row.status,
-        counts=json.loads(row.counts),
+        counts=counts,
     )
 
 
