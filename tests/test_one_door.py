@@ -212,6 +212,11 @@ def _world_cases(
             ANALYSIS,
             w(lambda s, u, p: s.export_persons(u, p, PersonQuery(surname=_person_row(s).surname))),
         ),
+        "export_vehicles": (
+            ANALYST,
+            ANALYSIS,
+            w(lambda s, u, p: s.export_vehicles(u, p, VehicleQuery(vrm="A1*", sort="vrm"))),
+        ),
         "search_vehicle": (
             CONSTABLE,
             STOP,

@@ -45,6 +45,7 @@ ROLE_BY_PATH = (
     ("/api/v1/sources/", "steward"),
     ("/api/v1/tokens", "constable"),
     ("/api/v1/search/persons/export", "analyst"),
+    ("/api/v1/search/vehicles/export", "analyst"),
     ("/api/v1/search/", "constable"),
     ("/api/v1/persons/{key}/links", "steward"),  # link_explain: not a constable's
     ("/api/v1/persons/", "constable"),

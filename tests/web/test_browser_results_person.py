@@ -1,6 +1,7 @@
 """Screens 3 and 4 as a person uses them (Playwright driving Debian's Chromium): an analyst
 narrows person results by a facet, removes the filter, sorts by name and exports the page
-(a CSV download, recorded as a disclosure); a constable opens a person's link chart (drawn
+(a CSV download, recorded as a disclosure), then narrows vehicle results by a facet and
+exports that page too; a constable opens a person's link chart (drawn
 by cytoscape.js, a related person expanded one hop and a path found), timeline
 (vis-timeline) and map (Leaflet over the offline outline). Each screen is screenshotted and
 checked with axe-core (helpers of tests/web/test_browser.py)."""
@@ -51,6 +52,41 @@ def test_results_facets_sort_and_export(served_rich: tuple[Any, str], page: Any)
     assert rows[0][:3] == ["rank", "person", "name"]
     assert len(rows) - 1 == names.count()
     assert re.fullmatch(r"leds-persons-\d+\.csv", download.value.suggested_filename)
+    _vehicle_results_filtered_and_exported(rich, page)
+
+
+def _vehicle_results_filtered_and_exported(rich: Any, page: Any) -> None:
+    """The vehicle tab of the same screen: a facet narrows, the page downloads (PNC only, the
+    analyst's vehicle source)."""
+    with rich.service._store.engine.connect() as conn:
+        vrm = conn.exec_driver_sql(
+            "SELECT subject_id FROM records WHERE source='pnc' AND kind='vehicle' "
+            "ORDER BY id LIMIT 1"
+        ).scalar_one()
+    page.get_by_role("link", name="Vehicle", exact=True).click()
+    page.get_by_label("Registration mark (partial allowed)").fill(vrm[:2] + "*")
+    page.keyboard.press("Enter")
+    table = page.get_by_role("table", name="Vehicles found")
+    table.wait_for()
+    assert "PNC: answered" in page.locator(".source-status").inner_text()
+    check(page, "32-vehicle-results")
+    marker = page.locator(".facets a[href*='filter_marker=']").first
+    expected = int(marker.locator("xpath=following-sibling::span").inner_text())
+    marker.click()
+    page.wait_for_url("**filter_marker=**")
+    assert "Filtered by:" in page.locator(".active-filters").inner_text()
+    marks = table.locator("tbody tr")
+    assert marks.count() == expected
+    check(page, "33-vehicle-results-filtered")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export this page (CSV)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:2] == ["rank", "vrm"]
+    assert [r[1] for r in rows[1:]] == [
+        t.strip() for t in table.locator("tbody tr td:nth-child(2) a").all_inner_texts()
+    ]
+    assert re.fullmatch(r"leds-vehicles-\d+\.csv", download.value.suggested_filename)
 
 
 def test_person_link_chart_timeline_and_map(served_rich: tuple[Any, str], page: Any) -> None:

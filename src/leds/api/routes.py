@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
@@ -82,6 +82,7 @@ from leds.search.identifiers import KINDS
 from leds.search.persons import PersonQuery
 from leds.search.property import PropertyQuery
 from leds.search.text import TextQuery
+from leds.search.vehicles import FACETS as VEHICLE_FACETS
 from leds.search.vehicles import VehicleQuery
 from leds.service import DecisionRecordFile, NewAccount, Result, Service
 
@@ -431,7 +432,6 @@ def search_persons(call: ApiCall, query: PersonParams) -> PersonsPage:
     items = [PersonHitOut.of(h) for h in found.hits]
     params = person_params(query)
     more = query.offset + len(items) < found.total
-    export = {**params, "limit": query.limit, "offset": query.offset}
     return PersonsPage(
         items=items,
         count=len(items),
@@ -443,8 +443,16 @@ def search_persons(call: ApiCall, query: PersonParams) -> PersonsPage:
         sort=query.sort,
         filters=query.filters,
         sources=source_status(found),
-        export=f"{PREFIX}/search/persons/export?{urlencode(export)}" if found.may_export else None,
+        export=export_path("/search/persons/export", params, query, found.may_export),
     )
+
+
+CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The CSV file; `X-Leds-Audit-Seq` is its disclosure's audit entry",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
 
 
 @router.get(
@@ -452,12 +460,7 @@ def search_persons(call: ApiCall, query: PersonParams) -> PersonsPage:
     tags=["search"],
     summary="Export a page of person results (CSV, recorded as a disclosure)",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The CSV file; `X-Leds-Audit-Seq` is its disclosure's audit entry",
-            "content": {"text/csv": {"schema": {"type": "string"}}},
-        }
-    },
+    responses=CSV_RESPONSES,
 )
 def export_persons(call: ApiCall, query: PersonParams) -> Response:
     result = call.service.export_persons(call.user, call.purpose(), query)
@@ -500,9 +503,14 @@ PERSON_PARAMS = (
 )
 
 
-@router.get("/search/vehicles", tags=["search"], summary="Search vehicles (partial marks)")
-def search_vehicles(
-    call: ApiCall,
+class VehicleSort(StrEnum):
+    relevance = "relevance"
+    vrm = "vrm"
+    make = "make"
+    keeper_change = "keeper_change"
+
+
+async def vehicle_query(  # async: no I/O, so FastAPI need not hand it to a worker thread
     vrm: Annotated[
         str | None, Query(max_length=20, description="Mark; `?` one character, `*` any run")
     ] = None,
@@ -512,10 +520,33 @@ def search_vehicles(
     colour: Text = None,
     keeper_postcode: Annotated[str | None, Query(max_length=10)] = None,
     marker: Annotated[str | None, Query(max_length=40)] = None,
+    sort: Annotated[
+        VehicleSort,
+        Query(
+            description="relevance (default: markers, then exact marks first), vrm, make, "
+            "keeper_change (newest keeper first)"
+        ),
+    ] = VehicleSort.relevance,
+    filter_source: Annotated[
+        SourceSystem | None, Query(description="Facet filter: vehicles with a record here")
+    ] = None,
+    filter_make: Annotated[str | None, Query(max_length=40, description="Facet filter")] = None,
+    filter_colour: Annotated[str | None, Query(max_length=40, description="Facet filter")] = None,
+    filter_marker: Annotated[
+        str | None, Query(max_length=40, description="Facet filter: a PNC interest")
+    ] = None,
+    filter_keeper_area: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z]{1,2}$",
+            description="Facet filter: the current keeper's postcode area (LS)",
+        ),
+    ] = None,
     limit: SearchLimit = 20,
     offset: Offset = 0,
-) -> VehiclesPage:
-    query = VehicleQuery(
+) -> VehicleQuery:
+    """The vehicle search's query parameters (shared by the search and its export)."""
+    return VehicleQuery(
         vrm=vrm,
         vin=vin,
         make=make,
@@ -523,30 +554,80 @@ def search_vehicles(
         colour=colour,
         keeper_postcode=keeper_postcode,
         marker=marker,
+        sort=sort.value,
+        filter_source=filter_source.value if filter_source else None,
+        filter_make=filter_make,
+        filter_colour=filter_colour,
+        filter_marker=filter_marker,
+        filter_keeper_area=filter_keeper_area,
         limit=limit,
         offset=offset,
     )
+
+
+VehicleParams = Annotated[VehicleQuery, Depends(vehicle_query)]
+VEHICLE_PARAMS = (
+    "vrm",
+    "vin",
+    "make",
+    "model",
+    "colour",
+    "keeper_postcode",
+    "marker",
+    "sort",
+    *(f"filter_{f}" for f in VEHICLE_FACETS),
+)
+
+
+def vehicle_params(query: VehicleQuery) -> dict[str, object]:
+    """The query string of a vehicle search (for ``next`` and the export link)."""
+    out = {f: v for f in VEHICLE_PARAMS if (v := getattr(query, f)) is not None}
+    if out.get("sort") == "relevance":
+        del out["sort"]
+    return out
+
+
+@router.get("/search/vehicles", tags=["search"], summary="Search vehicles (partial marks)")
+def search_vehicles(call: ApiCall, query: VehicleParams) -> VehiclesPage:
+    """Vehicles, with facet counts, per-source status and (when the policy allows the user to
+    export) the path of the audited CSV export of this page."""
     result = call.service.search_vehicle(call.user, call.purpose(), query)
     found = result.value
     items = [VehicleHitOut.of(h) for h in found.hits]
-    params: dict[str, object] = {
-        "vrm": vrm,
-        "vin": vin,
-        "make": make,
-        "model": model,
-        "colour": colour,
-        "keeper_postcode": keeper_postcode,
-        "marker": marker,
-    }
-    more = offset + len(items) < found.total
+    params = vehicle_params(query)
+    more = query.offset + len(items) < found.total
     return VehiclesPage(
         items=items,
         count=len(items),
         audit_seq=result.audit_seq,
-        next=_next("/search/vehicles", params, limit, offset, more),
+        next=_next("/search/vehicles", params, query.limit, query.offset, more),
         total=found.total,
         truncated=found.truncated,
+        facets={k: dict(v) for k, v in found.facets.items()},
+        sort=query.sort,
+        filters=query.filters,
+        sources=source_status(found),
+        export=export_path("/search/vehicles/export", params, query, found.may_export),
     )
+
+
+def export_path(path: str, params: dict[str, object], query: Any, allowed: bool) -> str | None:
+    """The API path of the audited CSV export of the page shown (None: not allowed)."""
+    if not allowed:
+        return None
+    return f"{PREFIX}{path}?{urlencode({**params, 'limit': query.limit, 'offset': query.offset})}"
+
+
+@router.get(
+    "/search/vehicles/export",
+    tags=["search"],
+    summary="Export a page of vehicle results (CSV, recorded as a disclosure)",
+    response_class=Response,
+    responses=CSV_RESPONSES,
+)
+def export_vehicles(call: ApiCall, query: VehicleParams) -> Response:
+    result = call.service.export_vehicles(call.user, call.purpose(), query)
+    return csv_response(result.value.csv, result.audit_seq, "vehicles")
 
 
 @router.get("/search/identifiers", tags=["search"], summary="Records holding an identifier")

@@ -80,7 +80,9 @@ class SourceStatusOut(BaseModel):
     """What one source did for a search."""
 
     status: str = Field(description="answered, not asked or not permitted")
-    hits: int | None = Field(description="Persons with a record in this source (if answered)")
+    hits: int | None = Field(
+        description="Persons (or vehicles) with a record in this source (if answered)"
+    )
 
 
 def source_status(found: Any) -> dict[str, SourceStatusOut]:
@@ -126,6 +128,9 @@ class VehicleHitOut(BaseModel):
     model: str | None
     colour: str | None
     vin: str | None
+    keeper_change: str | None = Field(
+        default=None, description="The newest keeper's start date (ISO)"
+    )
     records: list[RecordShown]
 
     @classmethod
@@ -138,13 +143,28 @@ class VehicleHitOut(BaseModel):
             model=h.model,
             colour=h.colour,
             vin=h.vin,
+            keeper_change=h.keeper_change,
             records=_shown(h.records),
         )
 
 
 class VehiclesPage(Page[VehicleHitOut]):
-    total: int
+    """Vehicles, marked ones first (then exact marks), with facets."""
+
+    total: int = Field(description="Vehicles matching (all pages, after the facet filters)")
     truncated: bool = Field(description="Too many matched: narrow the search")
+    facets: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Facet -> value -> vehicles (of the filtered result)"
+    )
+    sort: str = Field(default="relevance", description="relevance, vrm, make or keeper_change")
+    filters: dict[str, str] = Field(default_factory=dict, description="Active facet filters")
+    sources: dict[str, SourceStatusOut] = Field(
+        default_factory=dict, description="Per source: answered (hits), not asked, not permitted"
+    )
+    export: str | None = Field(
+        default=None,
+        description="Path of this page's CSV export (recorded as a disclosure), if allowed",
+    )
 
 
 # ---- identifiers, property, free text ----------------------------------------------------

@@ -4,12 +4,20 @@ postcode; markers from PNC vehicle-of-interest records (stolen, suspect, not-ove
 
 A mark is answered from the permuterm rotations in ``search_keys`` (one range scan, then a
 check of each hit's rotation), attributes from attribute keys; results are grouped by the
-registration mark, markers first, then exact matches, then alphabetically.
+registration mark, markers first, then exact matches, then alphabetically (``sort="relevance"``);
+``"vrm"`` (alphabetical), ``"make"`` (make, model, mark; unknown last) and ``"keeper_change"``
+(the newest keeper start date first, unknown last) reorder the same set.
+
+Facets (:data:`FACETS`: source, make, colour, marker, keeper postcode area of the current
+keeper) count vehicles over every match; a ``filter_<facet>`` keeps the vehicles having that
+value (compared without case), and the counts and ``total`` are then those of the narrowed
+result, as for persons.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
@@ -24,7 +32,9 @@ from leds.store.schema import records
 from leds.store.tables_search import search_keys
 
 __all__ = [
+    "FACETS",
     "MARKERS",
+    "SORTS",
     "VehicleHit",
     "VehicleQuery",
     "VehicleResults",
@@ -34,6 +44,18 @@ __all__ = [
 
 MARKERS = ("stolen", "suspect", "not-over-air")
 MAX_CANDIDATES = 50_000
+SORTS: tuple[str, ...] = ("relevance", "vrm", "make", "keeper_change")
+# Facets a result can be narrowed by (VehicleQuery.filter_<facet>), in the order shown.
+FACETS: tuple[str, ...] = ("source", "make", "colour", "marker", "keeper_area")
+# The source, kind and payload key each facet (and sort) is drawn from: a user who may not see
+# that field may not see its facet nor filter on it (the service checks).
+FACET_FIELDS: dict[str, tuple[str, str, str]] = {
+    "make": ("dvla", "vehicle", "MAKE"),
+    "colour": ("dvla", "vehicle", "COLOUR"),
+    "marker": ("pnc", "vehicle", "interest"),
+    "keeper_area": ("dvla", "keeper", "KEEPER_POSTCODE"),
+}
+_AREA = re.compile(r"[A-Z]{1,2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +70,23 @@ class VehicleQuery:
     sources: frozenset[str] | None = None  # only these sources' records (None: all)
     limit: int = 20
     offset: int = 0
+    sort: str = "relevance"  # one of SORTS
+    # facet filters: keep only the vehicles with this facet value (see FACETS)
+    filter_source: str | None = None
+    filter_make: str | None = None
+    filter_colour: str | None = None
+    filter_marker: str | None = None
+    filter_keeper_area: str | None = None
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The active facet filters, facet -> value."""
+        out = {}
+        for facet in FACETS:
+            value = getattr(self, f"filter_{facet}")
+            if value:
+                out[facet] = value
+        return out
 
 
 @dataclass(slots=True)
@@ -60,6 +99,7 @@ class VehicleHit:
     colour: str | None
     vin: str | None
     records: list[StoredRecord]  # DVLA vehicle, keepers, PNC vehicle records
+    keeper_change: str | None = None  # the newest keeper's start date (ISO)
 
     @property
     def record_ids(self) -> list[int]:
@@ -72,6 +112,11 @@ class VehicleResults:
     total: int
     hits: list[VehicleHit] = field(default_factory=list)
     truncated: bool = False  # more than MAX_CANDIDATES matched: narrow the search
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)  # of the filtered result
+    # set by the service: the sources searched, and those the user may not search
+    searched: list[str] = field(default_factory=list)
+    not_permitted: list[str] = field(default_factory=list)
+    may_export: bool = False  # whether the user may export this result (policy)
 
     @property
     def record_ids(self) -> list[int]:
@@ -139,6 +184,8 @@ def search_vehicles(conn: Connection, q: VehicleQuery) -> VehicleResults:
     """Vehicles matching every criterion given (at least one is required)."""
     if q.limit < 1 or q.offset < 0:
         raise BadQuery("limit must be at least 1 and offset at least 0")
+    if q.sort not in SORTS:
+        raise BadQuery(f"unknown sort {q.sort!r}", hint="one of " + ", ".join(SORTS))
     attrs = _attr_keys(q)
     if not q.vrm and not attrs:
         raise BadQuery(
@@ -173,59 +220,103 @@ def search_vehicles(conn: Connection, q: VehicleQuery) -> VehicleResults:
     for _label, keys in remaining:
         holding = _with_key(conn, keys, sorted(candidates))
         groups = {v: ids for v, ids in groups.items() if ids & holding}
-    marker_ids = _with_key(
-        conn, [f"a:mr:{m.upper()}".encode() for m in MARKERS], sorted(candidates)
+    held = _records_of(conn, sorted(groups), q.sources)
+    exact_text = "".join((q.vrm or "").split()).upper()
+    every = [_hit(vrm, held.get(vrm, []), exact_text) for vrm in groups]
+    values = {h.vrm: _facet_values(h) for h in every}
+    wanted = {f: v.casefold() for f, v in q.filters.items()}
+    if wanted:
+        every = [
+            h
+            for h in every
+            if all(v in {x.casefold() for x in values[h.vrm][f]} for f, v in wanted.items())
+        ]
+    every.sort(key=lambda h: (not h.markers, fold(h.vrm) != typed, h.vrm))
+    if q.sort == "vrm":
+        every.sort(key=lambda h: h.vrm)
+    elif q.sort == "make":
+        every.sort(key=lambda h: (h.make is None, h.make or "", h.model or "", h.vrm))
+    elif q.sort == "keeper_change":  # newest first, unknown last (a stable reverse sort)
+        every.sort(key=lambda h: h.keeper_change or "", reverse=True)
+    facets: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
+    for h in every:
+        for facet, found in values[h.vrm].items():
+            facets[facet].update(found)
+    return VehicleResults(
+        q,
+        len(every),
+        every[q.offset : q.offset + q.limit],
+        truncated,
+        {f: dict(c.most_common()) for f, c in facets.items()},
     )
-    order = sorted(
-        groups,
-        key=lambda v: (not (groups[v] & marker_ids), fold(v) != typed, v),
-    )
-    page = order[q.offset : q.offset + q.limit]
-    hits = _hits(conn, page, typed, q.vrm, q.sources)
-    return VehicleResults(q, len(groups), hits, truncated)
 
 
 _MARKER_RANK = {m: i for i, m in enumerate(MARKERS)}
 
 
-def _hits(
-    conn: Connection,
-    vrms: list[str],
-    typed: str,
-    raw: str | None,
-    sources: frozenset[str] | None = None,
-) -> list[VehicleHit]:
-    if not vrms:
-        return []
+def _records_of(
+    conn: Connection, vrms: list[str], sources: frozenset[str] | None
+) -> dict[str, list[StoredRecord]]:
+    """The DVLA vehicle and keeper records and PNC vehicle records of each mark."""
     by_vrm: dict[str, list[StoredRecord]] = defaultdict(list)
+    if not vrms:
+        return by_vrm
     for source, kinds in (("dvla", ("vehicle", "keeper")), ("pnc", ("vehicle",))):
         if sources is not None and source not in sources:
             continue
         for rec in records_by_subject(conn, source, vrms, kinds):
             if rec.subject_id is not None:
                 by_vrm[rec.subject_id].append(rec)
-    exact_text = "".join((raw or "").split()).upper()
-    hits = []
-    for vrm in vrms:
-        recs = by_vrm.get(vrm, [])
-        dvla = next((r.payload for r in recs if r.source == "dvla" and r.kind == "vehicle"), {})
-        markers = sorted(
-            {str(r.payload.get("interest")) for r in recs if r.source == "pnc"},
-            key=lambda m: _MARKER_RANK.get(m, 99),
-        )
-        hits.append(
-            VehicleHit(
-                vrm=vrm,
-                exact=vrm == exact_text,
-                markers=markers,
-                make=dvla.get("MAKE"),
-                model=dvla.get("MODEL"),
-                colour=dvla.get("COLOUR"),
-                vin=dvla.get("VIN"),
-                records=recs,
-            )
-        )
-    return hits
+    for recs in by_vrm.values():
+        recs.sort(key=lambda r: r.id)
+    return by_vrm
+
+
+def _hit(vrm: str, recs: list[StoredRecord], exact_text: str) -> VehicleHit:
+    dvla = next((r.payload for r in recs if r.source == "dvla" and r.kind == "vehicle"), {})
+    markers = sorted(
+        {str(r.payload.get("interest")) for r in recs if r.source == "pnc"},
+        key=lambda m: _MARKER_RANK.get(m, 99),
+    )
+    starts = [
+        str(r.payload["START_DATE"])
+        for r in recs
+        if r.kind == "keeper" and r.payload.get("START_DATE")
+    ]
+    return VehicleHit(
+        vrm=vrm,
+        exact=vrm == exact_text,
+        markers=markers,
+        make=dvla.get("MAKE"),
+        model=dvla.get("MODEL"),
+        colour=dvla.get("COLOUR"),
+        vin=dvla.get("VIN"),
+        records=recs,
+        keeper_change=max(starts) if starts else None,
+    )
+
+
+def keeper_area(postcode: object) -> str | None:
+    """The postcode area (the leading letters: ``LS`` of ``LS2 6HU``), None if there is none."""
+    found = _AREA.match(str(postcode or "").strip().upper())
+    return found.group(0) if found else None
+
+
+def _facet_values(hit: VehicleHit) -> dict[str, set[str]]:
+    """The facet values of one vehicle (the keeper area is the current keeper's)."""
+    areas = {
+        area
+        for r in hit.records
+        if r.kind == "keeper" and not r.payload.get("END_DATE")
+        if (area := keeper_area(r.payload.get("KEEPER_POSTCODE")))
+    }
+    return {
+        "source": {r.source for r in hit.records},
+        "make": {hit.make} if hit.make else set(),
+        "colour": {hit.colour} if hit.colour else set(),
+        "marker": set(hit.markers),
+        "keeper_area": areas,
+    }
 
 
 def vehicle_records(conn: Connection, vrm: str) -> list[StoredRecord]:

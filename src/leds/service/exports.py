@@ -1,13 +1,13 @@
-"""Exports through the one door: a page of person search results as CSV, recorded as a
-disclosure.
+"""Exports through the one door: a page of person or vehicle search results as CSV, recorded
+as a disclosure.
 
-An export is a search whose result leaves the system as a file. It needs both
-``search_person`` and ``export`` on a source (the policy grants ``export`` to analysts on PNC
-and PND); it reaches only the sources allowed for both, and is refused (the refusal recorded)
-when there are none. The rows are the minimised hits of one page, exactly as the results
-page shows them; the audit entry is a **disclosure** (DPA 2018 s.62) naming every record
-and person in the file, the recipient (the user, as a file), the number of rows and the
-SHA-256 of the file, so the log can show later exactly what left.
+An export is a search whose result leaves the system as a file. It needs both the search
+(``search_person`` or ``search_vehicle``) and ``export`` on a source (the policy grants
+``export`` to analysts on PNC and PND); it reaches only the sources allowed for both, and is
+refused (the refusal recorded) when there are none. The rows are the minimised hits of one
+page, exactly as the results page shows them; the audit entry is a **disclosure** (DPA 2018
+s.62) naming every record and person in the file, the recipient (the user, as a file), the
+number of rows and the SHA-256 of the file, so the log can show later exactly what left.
 """
 
 from __future__ import annotations
@@ -38,12 +38,24 @@ PERSON_COLUMNS = (
     "score",
     "matched_on",
 )
+# Columns of the vehicle export (one row per registration mark, in the page's order).
+VEHICLE_COLUMNS = (
+    "rank",
+    "vrm",
+    "markers",
+    "make",
+    "model",
+    "colour",
+    "vin",
+    "keeper_change",
+    "sources",
+)
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
 class PersonExport:
-    """A CSV file of one page of person search results."""
+    """A CSV file of one page of search results (persons or vehicles)."""
 
     csv: str
     rows: int
@@ -82,6 +94,38 @@ def person_rows(hits: list[Any], offset: int = 0) -> list[list[str]]:
     return rows
 
 
+def vehicle_rows(hits: list[Any], offset: int = 0) -> list[list[str]]:
+    """The vehicle export's rows (what the results page shows of each vehicle)."""
+    rows = []
+    for i, h in enumerate(hits, start=offset + 1):
+        counts: dict[str, int] = {}
+        for r in h.records:
+            counts[r.source] = counts.get(r.source, 0) + 1
+        values = (
+            i,
+            h.vrm,
+            "; ".join(h.markers),
+            h.make,
+            h.model,
+            h.colour,
+            h.vin,
+            h.keeper_change,
+            "; ".join(f"{s}={n}" for s, n in counts.items()),
+        )
+        rows.append([_cell(v) for v in values])
+    return rows
+
+
+def _csv(columns: tuple[str, ...], rows: list[list[str]]) -> tuple[str, str]:
+    """The file's text and its SHA-256 (of the UTF-8 bytes sent)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    text = out.getvalue()
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 class ExportOps(SearchOps):
     """Audited exports (a disclosure per file)."""
 
@@ -109,16 +153,55 @@ class ExportOps(SearchOps):
         mini = _Minimiser(self, user, purpose)
         mini.walk(found)
         self._hide_marker_types(user, purpose, found)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(PERSON_COLUMNS)
         rows = person_rows(found.hits, query.offset)
-        writer.writerows(rows)
-        text = out.getvalue()
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return self._disclose(
+            user, purpose, asked, decision, scoped.sources, found, mini, rows, PERSON_COLUMNS
+        )
+
+    def export_vehicles(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
+    ) -> Result[PersonExport]:
+        """One page (``query.limit``/``offset``, sort and facet filters as given) of a vehicle
+        search as CSV, recorded as a disclosure. ``query``: a
+        :class:`leds.search.vehicles.VehicleQuery`."""
+        from leds.search.vehicles import search_vehicles
+
+        asked = _query_dict(query)
+        _, searchable = self._authorise_sources(user, purpose, "search_vehicle", asked)
+        wanted = query.sources or frozenset(SOURCES)
+        candidates = tuple(s for s in SOURCES if s in searchable and s in wanted)
+        decision, allowed = self._authorise_sources(
+            user, purpose, "export", asked, candidates or tuple(sorted(searchable))
+        )
+        scoped = dataclasses.replace(query, sources=frozenset(allowed) & wanted)
+        self._check_vehicle_filters(user, purpose, query)
+        with self._store.engine.connect() as conn:
+            found = search_vehicles(conn, scoped)
+        mini = _Minimiser(self, user, purpose)
+        mini.walk(found)
+        rows = vehicle_rows(found.hits, query.offset)
+        return self._disclose(
+            user, purpose, asked, decision, scoped.sources, found, mini, rows, VEHICLE_COLUMNS
+        )
+
+    def _disclose(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        asked: dict[str, Any],
+        decision: Any,
+        sources_read: frozenset[str] | None,
+        found: Any,
+        mini: _Minimiser,
+        rows: list[list[str]],
+        columns: tuple[str, ...],
+    ) -> Result[PersonExport]:
+        """The CSV of ``rows``, recorded (before it is returned) as a disclosure naming every
+        record and person in it, the recipient, the rows and the file's SHA-256."""
+        text, digest = _csv(columns, rows)
         subjects = [f"record/{i}" for i in dict.fromkeys(mini.shown)]
-        subjects += [f"person/{p}" for p in dict.fromkeys(found.person_ids)]
-        sources = sorted(scoped.sources or ())
+        subjects += [f"person/{p}" for p in dict.fromkeys(getattr(found, "person_ids", ()))]
+        sources = sorted(sources_read or ())
         seq = self._record(
             AuditKind.DISCLOSURE,
             user,
@@ -130,4 +213,4 @@ class ExportOps(SearchOps):
             {"rows": len(rows), "total": found.total, "sha256": digest},
             recipients=[f"{user.actor.user_id} (CSV file)"],
         )
-        return Result(PersonExport(text, len(rows), sources, digest), seq)
+        return Result(PersonExport(text, len(rows), sources, digest, columns), seq)

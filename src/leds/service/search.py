@@ -237,17 +237,58 @@ class SearchOps(ServiceBase):
         self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
     ) -> Result[Any]:
         """Vehicles by full or partial mark (``?``, ``*``; confusables folded), VIN, make,
-        model, colour, keeper postcode or marker. ``query``: a
-        :class:`leds.search.vehicles.VehicleQuery`."""
+        model, colour, keeper postcode or marker; with facets (those drawn from a field the
+        user may not see left out, and refused as filters), sort and per-source status.
+        ``query``: a :class:`leds.search.vehicles.VehicleQuery`."""
         from leds.search.vehicles import search_vehicles
 
         def run(conn: Any, allowed: frozenset[str]) -> Any:
+            self._check_vehicle_filters(user, purpose, query)
             asked = query.sources or allowed
-            return search_vehicles(
-                conn, dataclasses.replace(query, sources=frozenset(asked) & allowed)
+            scoped = dataclasses.replace(query, sources=frozenset(asked) & allowed)
+            found = search_vehicles(conn, scoped)
+            found.searched = [s for s in SOURCES if s in (scoped.sources or ())]
+            found.not_permitted = [s for s in SOURCES if s not in allowed]
+            found.may_export = bool(self._permitted(user, purpose, "export", found.searched))
+            return found
+
+        found = self._search(user, purpose, "search_vehicle", _query_dict(query), run)
+        self._hide_vehicle_facets(user, purpose, found.value)
+        return found
+
+    def _vehicle_facets_hidden(
+        self, user: AuthenticatedUser, purpose: PurposeStatement
+    ) -> set[str]:
+        """The vehicle facets drawn from a field whose class this user may not see."""
+        from leds.governance.minimise import classify_payload_key
+        from leds.search.vehicles import FACET_FIELDS
+
+        mini = _Minimiser(self, user, purpose)
+        return {
+            facet
+            for facet, (source, kind, key) in FACET_FIELDS.items()
+            if classify_payload_key(source, kind, key) not in mini._allowed(source)[0]
+        }
+
+    def _check_vehicle_filters(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
+    ) -> None:
+        """Filtering on a facet the user may not see would reveal its values: refused before
+        anything is searched."""
+        from leds.search.errors import BadQuery
+
+        hidden = set(query.filters) & self._vehicle_facets_hidden(user, purpose)
+        if hidden:
+            raise BadQuery(
+                f"cannot filter on {', '.join(sorted(hidden))}",
+                hint="filter on a facet listed with the results",
             )
 
-        return self._search(user, purpose, "search_vehicle", _query_dict(query), run)
+    def _hide_vehicle_facets(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, results: Any
+    ) -> None:
+        for facet in self._vehicle_facets_hidden(user, purpose):
+            results.facets.pop(facet, None)
 
     def search_property(
         self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any

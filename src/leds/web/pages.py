@@ -40,7 +40,6 @@ from leds.api.schemas_search import (
     PropertyHitOut,
     ReviewItemOut,
     TextHitOut,
-    VehicleHitOut,
     VehicleViewOut,
 )
 from leds.errors import AccessDenied, LedsError, NotFound
@@ -49,7 +48,6 @@ from leds.governance.identity import PurposeStatement
 from leds.model.codes import CASE_REQUIRED, Purpose, SourceSystem
 from leds.search.property import PropertyQuery
 from leds.search.text import TextQuery
-from leds.search.vehicles import VehicleQuery
 from leds.service import Result, Service
 
 HERE = Path(__file__).parent
@@ -409,28 +407,9 @@ def _run_person(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, 
 
 
 def _run_vehicle(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
-    query = VehicleQuery(
-        vrm=_text(asked, "vrm"),
-        vin=_text(asked, "vin"),
-        make=_text(asked, "make"),
-        model=_text(asked, "model"),
-        colour=_text(asked, "colour"),
-        keeper_postcode=_text(asked, "keeper_postcode"),
-        limit=PAGE_SIZE,
-        offset=_offset(asked),
-    )
-    result = service(request).search_vehicle(s.user, s.purpose, query)
-    found = result.value
-    keys = ("vrm", "vin", "make", "model", "colour", "keeper_postcode")
-    params = {k: getattr(query, k) for k in keys if getattr(query, k)}
-    return {
-        "result": result,
-        "twin": "/api/v1/search/vehicles?" + urlencode({**params, "offset": query.offset}),
-        "vehicles": [VehicleHitOut.of(h) for h in found.hits],
-        "total": found.total,
-        "too_many": found.truncated,
-        "understood": _understood(params),
-    }
+    from leds.web.pages_results import run_vehicle  # the results screen: facets, sort, export
+
+    return run_vehicle(request, s, asked)
 
 
 def _run_identifier(request: Request, s: Visit, asked: dict[str, str]) -> dict[str, Any]:
@@ -503,10 +482,11 @@ def _source_choices(request: Request, s: Visit, asked: dict[str, str]) -> list[d
     return source_choices(request, s, asked)
 
 
-def _person_shaping() -> tuple[str, ...]:
-    from leds.web.pages_results import SHAPING
+def _shaping(tab: str) -> tuple[str, ...]:
+    """Query-string keys that shape a tab's result without being a search criterion."""
+    from leds.web.pages_results import SHAPING, VEHICLE_SHAPING
 
-    return SHAPING
+    return {"person": SHAPING, "vehicle": VEHICLE_SHAPING}.get(tab, ("offset", "mode", "sort"))
 
 
 def _understood(params: dict[str, Any]) -> dict[str, str]:
@@ -534,7 +514,7 @@ def search(
         for k, v in request.query_params.items()
         if k not in ("tab",) and v.strip()
     }
-    shaping = ("offset", "mode", "sort") if tab != "person" else _person_shaping()
+    shaping = _shaping(tab)
     choices = _source_choices(request, s, asked) if tab == "person" else []
     criteria = {k: v for k, v in asked.items() if k not in shaping}
     context: dict[str, Any] = {}
