@@ -16,15 +16,17 @@ result, as for persons.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from leds.errors import InvalidIdentifier
 from leds.model.identifiers import normalise_postcode
-from leds.search.common import chunks, key_range, records_by_subject
+from leds.search.common import chunks, key_range, load_records, records_by_subject
 from leds.search.errors import BadQuery
 from leds.search.keys import fold, pattern_plan, unrotate
 from leds.store.base import StoredRecord
@@ -223,7 +225,7 @@ def search_vehicles(conn: Connection, q: VehicleQuery) -> VehicleResults:
     held = _records_of(conn, sorted(groups), q.sources)
     exact_text = "".join((q.vrm or "").split()).upper()
     every = [_hit(vrm, held.get(vrm, []), exact_text) for vrm in groups]
-    values = {h.vrm: _facet_values(h) for h in every}
+    values = {h.vrm: _facet_values(h, held.get(h.vrm, [])) for h in every}
     wanted = {f: v.casefold() for f, v in q.filters.items()}
     if wanted:
         every = [
@@ -242,13 +244,27 @@ def search_vehicles(conn: Connection, q: VehicleQuery) -> VehicleResults:
     for h in every:
         for facet, found in values[h.vrm].items():
             facets[facet].update(found)
+    page = every[q.offset : q.offset + q.limit]
+    full = load_records(conn, [r.id for h in page for r in held.get(h.vrm, [])])
+    for h in page:  # the page's hits carry their whole records (minimised by the service)
+        h.records = [full[r.id] for r in held.get(h.vrm, []) if r.id in full]
     return VehicleResults(
         q,
         len(every),
-        every[q.offset : q.offset + q.limit],
+        page,
         truncated,
         {f: dict(c.most_common()) for f, c in facets.items()},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What the facets and sorts read of a record (the page's hits load whole records)."""
+
+    id: int
+    source: str
+    kind: str
+    payload: dict[str, Any]
 
 
 _MARKER_RANK = {m: i for i, m in enumerate(MARKERS)}
@@ -256,31 +272,40 @@ _MARKER_RANK = {m: i for i, m in enumerate(MARKERS)}
 
 def _records_of(
     conn: Connection, vrms: list[str], sources: frozenset[str] | None
-) -> dict[str, list[StoredRecord]]:
-    """The DVLA vehicle and keeper records and PNC vehicle records of each mark."""
-    by_vrm: dict[str, list[StoredRecord]] = defaultdict(list)
-    if not vrms:
-        return by_vrm
-    for source, kinds in (("dvla", ("vehicle", "keeper")), ("pnc", ("vehicle",))):
+) -> dict[str, list[_Held]]:
+    """The DVLA vehicle and keeper records and PNC vehicle records of each mark, in id
+    order (only the columns the facets and sorts read)."""
+    by_vrm: dict[str, list[_Held]] = defaultdict(list)
+    for source, kinds in (("dvla", ["vehicle", "keeper"]), ("pnc", ["vehicle"])):
         if sources is not None and source not in sources:
             continue
-        for rec in records_by_subject(conn, source, vrms, kinds):
-            if rec.subject_id is not None:
-                by_vrm[rec.subject_id].append(rec)
-    for recs in by_vrm.values():
-        recs.sort(key=lambda r: r.id)
+        for part in chunks(vrms):
+            query = select(
+                records.c.id, records.c.kind, records.c.subject_id, records.c.payload
+            ).where(
+                records.c.source == source,
+                records.c.subject_id.in_(part),
+                # ``kind || ''``: as in records_by_subject, so the (source, subject_id) index
+                # is used
+                records.c.kind.concat("").in_(kinds),
+            )
+            for rid, kind, subject, payload in conn.execute(query):
+                if subject is not None:
+                    by_vrm[subject].append(_Held(int(rid), source, kind, json.loads(payload)))
+    for held in by_vrm.values():
+        held.sort(key=lambda r: r.id)
     return by_vrm
 
 
-def _hit(vrm: str, recs: list[StoredRecord], exact_text: str) -> VehicleHit:
-    dvla = next((r.payload for r in recs if r.source == "dvla" and r.kind == "vehicle"), {})
+def _hit(vrm: str, held: list[_Held], exact_text: str) -> VehicleHit:
+    dvla = next((r.payload for r in held if r.source == "dvla" and r.kind == "vehicle"), {})
     markers = sorted(
-        {str(r.payload.get("interest")) for r in recs if r.source == "pnc"},
+        {str(r.payload.get("interest")) for r in held if r.source == "pnc"},
         key=lambda m: _MARKER_RANK.get(m, 99),
     )
     starts = [
         str(r.payload["START_DATE"])
-        for r in recs
+        for r in held
         if r.kind == "keeper" and r.payload.get("START_DATE")
     ]
     return VehicleHit(
@@ -291,7 +316,7 @@ def _hit(vrm: str, recs: list[StoredRecord], exact_text: str) -> VehicleHit:
         model=dvla.get("MODEL"),
         colour=dvla.get("COLOUR"),
         vin=dvla.get("VIN"),
-        records=recs,
+        records=[],
         keeper_change=max(starts) if starts else None,
     )
 
@@ -302,16 +327,16 @@ def keeper_area(postcode: object) -> str | None:
     return found.group(0) if found else None
 
 
-def _facet_values(hit: VehicleHit) -> dict[str, set[str]]:
+def _facet_values(hit: VehicleHit, held: list[_Held]) -> dict[str, set[str]]:
     """The facet values of one vehicle (the keeper area is the current keeper's)."""
     areas = {
         area
-        for r in hit.records
+        for r in held
         if r.kind == "keeper" and not r.payload.get("END_DATE")
         if (area := keeper_area(r.payload.get("KEEPER_POSTCODE")))
     }
     return {
-        "source": {r.source for r in hit.records},
+        "source": {r.source for r in held},
         "make": {hit.make} if hit.make else set(),
         "colour": {hit.colour} if hit.colour else set(),
         "marker": set(hit.markers),
