@@ -67,6 +67,7 @@ NOT_OPERATIONS = {
     "has_accounts",
     "account_exists",
     "may",  # a policy question for pages: nothing read, nothing recorded
+    "misuse_rules",  # the deployment's alert thresholds (DATA/misuse.toml): no personal data
     # the web sign-in's session (who is signed in, their CSRF token and chosen purpose)
     "session_open",
     "session_get",

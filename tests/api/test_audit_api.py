@@ -29,13 +29,75 @@ def test_filters_page_and_name_their_audit_entry(client: TestClient, world: Worl
     assert {i["operation"] for i in imported["items"]} == {"import_source"}
     paged = client.get(SEARCH, params={"limit": 2}, headers=world.auth("auditor")).json()
     assert paged["count"] == 2
-    assert paged["next"].startswith(f"{SEARCH}?after=")
+    assert paged["next"].startswith(f"{SEARCH}?order=oldest&after=")
     following = client.get(paged["next"], headers=world.auth("auditor")).json()
     assert following["items"][0]["seq"] > paged["items"][-1]["seq"]
     recorded = client.get(
         SEARCH, params={"action": "audit_search", "user": "aud1"}, headers=world.auth("auditor")
     ).json()
     assert body["audit_seq"] in [i["seq"] for i in recorded["items"]]
+
+
+def test_newest_first_pages_on_by_before_and_records_the_order(
+    client: TestClient, world: World
+) -> None:
+    auth = world.auth("auditor")
+    params = {"user": "steward1", "order": "newest", "limit": 2}
+    first = client.get(SEARCH, params=params, headers=auth).json()
+    seqs = [i["seq"] for i in first["items"]]
+    assert seqs == sorted(seqs, reverse=True)
+    assert first["next"] == (f"{SEARCH}?user=steward1&order=newest&before={seqs[-1]}&limit=2")
+    following = client.get(first["next"], headers=auth).json()
+    assert following["items"][0]["seq"] < seqs[-1]
+    assert {i["actor_id"] for i in following["items"]} == {"steward1"}
+    mine = client.get(
+        SEARCH,
+        params={"action": "audit_search", "user": "aud1", "order": "newest", "limit": 1},
+        headers=auth,
+    ).json()
+    recorded = mine["items"][0]  # the newest: the search just before this one
+    assert recorded["seq"] == following["audit_seq"]
+    assert recorded["query"]["order"] == "newest"
+    assert recorded["query"]["before"] == seqs[-1]
+    for bad in ({"order": "sideways"}, {"before": 0}, {"before": "x"}, {"after": -1}):
+        refused = client.get(SEARCH, params=bad, headers=auth)
+        assert refused.status_code == 422, bad
+        assert refused.json()["error"]["message"]
+
+
+def test_alert_thresholds_per_view(client: TestClient, world: World) -> None:
+    auth = world.auth("auditor")
+    today = date.today().isoformat()
+    days = {"date_from": today, "date_to": today}
+    plain = client.get("/api/v1/audit/alerts", params=days, headers=auth).json()
+    assert plain["rules"]["factor"] == 3.0
+    assert plain["rules"]["work_start"] == "07:00"
+    changed = client.get(
+        "/api/v1/audit/alerts",
+        params={**days, "factor": 4.5, "refusals_min": 2, "work_start": "06:30"},
+        headers=auth,
+    )
+    assert changed.status_code == 200, changed.text
+    rules = changed.json()["rules"]
+    assert (rules["factor"], rules["refusals_min"], rules["work_start"]) == (4.5, 2, "06:30")
+    entry = client.get(
+        SEARCH,
+        params={"action": "misuse_alerts", "order": "newest", "limit": 1},
+        headers=auth,
+    ).json()["items"][0]
+    assert entry["seq"] == changed.json()["audit_seq"]
+    assert entry["query"]["rules"]["factor"] == 4.5
+    assert entry["query"]["overrides"] == ["factor", "refusals_min", "work_start"]
+    for bad in ({"factor": 0}, {"floor": 0}, {"baseline_days": 91}, {"work_end": "7pm"}):
+        refused = client.get("/api/v1/audit/alerts", params={**days, **bad}, headers=auth)
+        assert refused.status_code == 422, bad
+    backwards = client.get(
+        "/api/v1/audit/alerts", params={**days, "work_start": "20:00"}, headers=auth
+    )
+    assert backwards.status_code == 400
+    error = backwards.json()["error"]
+    assert error["code"] == "misuse_rules_error"
+    assert "work_start (20:00) must be before work_end (19:00)" in error["message"]
 
 
 def test_bad_filters_are_the_services_errors(client: TestClient, world: World) -> None:

@@ -36,12 +36,34 @@ def test_audit_view_filters_one_click_views_and_integrity(client: TestClient, wo
     did = client.get("/audit", params={"user": "steward1", "action": "import_source"})
     assert "import_source" in did.text
     assert "view_record" not in did.text.split("Audit entries")[-1]
-    first = client.get("/audit", params={"limit": 2})
-    assert "Jump to the latest entries" in first.text
-    latest = re.search(r'href="(/audit\?after=\d+&amp;limit=2)"', first.text)
-    assert latest
-    last = client.get(latest.group(1).replace("&amp;", "&"))
-    assert "Earlier entries" in last.text
+    newest = client.get("/audit", params={"limit": 2})  # newest first by default
+    seqs = [int(x) for x in re.findall(r'<td class="num">(\d+)</td>', newest.text)]
+    assert len(seqs) == 2
+    assert seqs[0] > seqs[1]
+    assert 'aria-current="true" class="current">Newest first</a>' in newest.text
+    older = re.search(r'href="(/audit\?order=newest&amp;limit=2&amp;before=\d+)"', newest.text)
+    assert older
+    page2 = client.get(older.group(1).replace("&amp;", "&"))
+    seqs2 = [int(x) for x in re.findall(r'<td class="num">(\d+)</td>', page2.text)]
+    assert seqs2[0] < seqs[1]
+    back = re.search(r'href="(/audit\?[^"]*after=\d+)" rel="prev">Newer entries', page2.text)
+    assert back
+    again = client.get(back.group(1).replace("&amp;", "&"))
+    assert [int(x) for x in re.findall(r'<td class="num">(\d+)</td>', again.text)] == seqs
+    toggle = re.search(r'href="([^"]*order=oldest[^"]*)">Oldest first</a>', newest.text)
+    assert toggle
+    oldest = client.get(toggle.group(1).replace("&amp;", "&"))
+    first_seqs = [int(x) for x in re.findall(r'<td class="num">(\d+)</td>', oldest.text)]
+    assert first_seqs == [1, 2]
+    assert "Jump to the latest entries" in oldest.text
+    assert "Later entries" in oldest.text
+    filtered = client.get("/audit", params={"user": "steward1", "order": "oldest"})
+    assert "matching entr" in filtered.text
+    assert '<input type="hidden" name="order" value="oldest">' in filtered.text
+    later = re.search(r'href="([^"]*)" rel="next">Later entries', filtered.text)
+    assert later is None or "user=steward1" in later.group(1)
+    assert "order=oldest" in re.findall(r'<a href="(/api/v1/audit/search[^"]*)"', filtered.text)[0]
+    assert client.get("/audit", params={"order": "sideways"}).status_code == 400
     none = client.get("/audit", params={"user": "nobody", "date_from": "", "source": ""})
     assert "No audit entries match these filters" in none.text
     bad = client.get("/audit", params={"date_from": "yesterday"})
@@ -76,6 +98,19 @@ def test_volumes_and_alerts_pages(client: TestClient, world: World) -> None:
     assert alerts.status_code == 200
     assert "prompt to look" in alerts.text
     assert recorded_seq(alerts.text) > 0
+    assert 'id="rules-table"' in alerts.text
+    assert 'name="factor" type="number"' in alerts.text
+    assert "changed from the deployment" not in alerts.text
+    form = {"factor": "3.0", "floor": "20", "refusals_min": "2", "work_start": "06:00"}
+    tuned = client.get("/audit/alerts", params=form)  # the form sends every threshold
+    assert tuned.status_code == 200
+    assert "2 changed from the deployment" in tuned.text
+    assert "outside 06:00-19:00" in tuned.text
+    assert "2 or more refused requests" in tuned.text
+    assert "refusals_min=2" in tuned.text  # the JSON twin carries the overrides
+    bad = client.get("/audit/alerts", params={"factor": "1000"})
+    assert bad.status_code == 400
+    assert "factor = &#39;1000&#39; is not allowed: give a number from 1 to 100" in bad.text
 
 
 def test_oversight_pages_refuse_other_roles(client: TestClient, world: World) -> None:

@@ -148,6 +148,17 @@ def test_viewed_by_for_auditors_only(rich: Any, rich_client: TestClient) -> None
     table = page.text.split('id="viewed-by-table"')[1].split("</table>")[0]
     assert USERS["constable"][0] in table
     assert "crime" in table
+    seqs = [int(x) for x in re.findall(r'<td class="num">(\d+)</td>', table)]
+    assert seqs == sorted(seqs, reverse=True)  # newest first
+    count = re.search(r'id="viewed-by-count">([\d,]+) audit entr', page.text)
+    assert count
+    assert int(count[1].replace(",", "")) >= len(seqs)
+    older = rich_client.get(f"/persons/{pid}", params={"viewed_before": seqs[-1]})
+    assert older.status_code == 200
+    if 'id="viewed-by-table"' in older.text:
+        rest = older.text.split('id="viewed-by-table"')[1].split("</table>")[0]
+        assert max(int(x) for x in re.findall(r'<td class="num">(\d+)</td>', rest)) < seqs[-1]
+    assert "Newest entries" in older.text
     assert f'href="/audit?subject=person/{pid}"' in page.text.replace("%2F", "/")
     twin = re.search(r'<a href="(/api/v1/audit/search\?subject=[^"]+)">as JSON</a>', page.text)
     assert twin

@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from leds.api.errors import ERROR_RESPONSES
 from leds.api.routes import PREFIX, ApiCall, Limit
 from leds.api.schemas import AuditEntryOut, Item, Page
-from leds.api.schemas_audit import AlertOut, IntegrityOut, VolumeOut
+from leds.api.schemas_audit import AlertsPage, IntegrityOut, VolumeOut
 from leds.governance.audit.query import AuditFilter, AuditQueryError
 from leds.model.codes import Purpose, SourceSystem
 from leds.service import AuditExport, Result
@@ -40,6 +40,11 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
+class Order(StrEnum):
+    oldest = "oldest"
+    newest = "newest"
+
+
 class By(StrEnum):
     user = "user"
     unit = "unit"
@@ -53,6 +58,47 @@ def day(value: str | None, name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise AuditQueryError(f"{name}: {value!r} is not a day", hint="YYYY-MM-DD") from None
+
+
+AlertOverrides = dict[str, Any]
+HHMM = r"^[0-2][0-9]:[0-5][0-9]$"
+
+
+def alert_overrides(
+    factor: Annotated[
+        float | None,
+        Query(ge=1, le=100, description="subject-volume: times the user's own daily median"),
+    ] = None,
+    floor: Annotated[
+        int | None, Query(ge=1, le=100_000, description="subject-volume: at least this many")
+    ] = None,
+    baseline_days: Annotated[
+        int | None, Query(ge=1, le=90, description="subject-volume: days of baseline")
+    ] = None,
+    out_of_hours_min: Annotated[
+        int | None, Query(ge=1, le=10_000, description="out-of-hours: consultations a day")
+    ] = None,
+    work_start: Annotated[
+        str | None, Query(pattern=HHMM, description="Working hours start (HH:MM, local)")
+    ] = None,
+    work_end: Annotated[
+        str | None, Query(pattern=HHMM, description="Working hours end (HH:MM, after the start)")
+    ] = None,
+    refusals_min: Annotated[
+        int | None, Query(ge=1, le=10_000, description="refusals: refused requests a day")
+    ] = None,
+) -> AlertOverrides:
+    """This view's thresholds over the deployment's (the service checks them together)."""
+    given = {
+        "factor": factor,
+        "floor": floor,
+        "baseline_days": baseline_days,
+        "out_of_hours_min": out_of_hours_min,
+        "work_start": work_start,
+        "work_end": work_end,
+        "refusals_min": refusals_min,
+    }
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def audit_filter(
@@ -123,14 +169,40 @@ def export_response(result: Result[AuditExport]) -> StreamingResponse:
 def audit_search(
     call: ApiCall,
     filters: Filters,
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    order: Annotated[
+        Order,
+        Query(description="oldest first (paged on by after) or newest first (paged on by before)"),
+    ] = Order.oldest,
+    after: Annotated[
+        int,
+        Query(ge=0, le=2**62, description="Entries above this seq (newest first: the page above)"),
+    ] = 0,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=2**62, description="Entries below this seq (oldest first: the page below)"),
+    ] = None,
     limit: Limit = 100,
 ) -> Page[AuditEntryOut]:
-    result = call.service.audit_search(call.user, call.purpose(), filters, after=after, limit=limit)
+    result = call.service.audit_search(
+        call.user,
+        call.purpose(),
+        filters,
+        order=order.value,
+        after=after,
+        before=before,
+        limit=limit,
+    )
     page = result.value
-    more = None
+    cursor: dict[str, int] = {}
     if page.next_after is not None:
-        query = urlencode({**filter_params(filters), "after": page.next_after, "limit": limit})
+        cursor = {"after": page.next_after}
+    elif page.next_before is not None:
+        cursor = {"before": page.next_before}
+    more = None
+    if cursor:
+        query = urlencode(
+            {**filter_params(filters), "order": order.value, **cursor, "limit": limit}
+        )
         more = f"{PREFIX}/audit/search?{query}"
     return Page.of(result, [AuditEntryOut.of(e) for e in page.entries], more)
 
@@ -171,8 +243,9 @@ def misuse_alerts(
     call: ApiCall,
     date_from: Annotated[str, Query(pattern=DAY, description="First day (local), inclusive")],
     date_to: Annotated[str, Query(pattern=DAY, description="Last day, inclusive (a year at most)")],
-) -> Page[AlertOut]:
+    overrides: Annotated[AlertOverrides, Depends(alert_overrides)],
+) -> AlertsPage:
     first = day(date_from, "date_from") or date.min  # the pattern makes both days given
     last = day(date_to, "date_to") or date.min
-    result = call.service.misuse_alerts(call.user, call.purpose(), first, last)
-    return Page.of(result, [AlertOut.of(a) for a in result.value])
+    result = call.service.misuse_alerts(call.user, call.purpose(), first, last, overrides=overrides)
+    return AlertsPage.of_report(result)

@@ -4,11 +4,15 @@ entries are :class:`leds.api.schemas.AuditEntryOut`."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from leds.api.schemas import AUDIT_SEQ
 from leds.governance.audit.query import CheckpointInfo, IntegrityStatus, Volume
-from leds.governance.misuse import Alert
+from leds.governance.misuse import Alert, Rules
+from leds.governance.misuse.config import rules_dict
+from leds.service import AlertReport, Result
 
 
 class VolumeOut(BaseModel):
@@ -109,4 +113,46 @@ class AlertOut(BaseModel):
             threshold=a.threshold,
             reason=a.reason,
             first_seq=a.first_seq,
+        )
+
+
+class RulesOut(BaseModel):
+    """The misuse thresholds an alert list was computed with (the deployment's
+    ``DATA/misuse.toml`` over the shipped defaults, with this view's overrides)."""
+
+    timezone: str
+    baseline_days: int
+    min_baseline_days: int
+    factor: float
+    floor: int
+    new_user_ceiling: int
+    work_start: str = Field(description="HH:MM, local time")
+    work_end: str = Field(description="HH:MM, local time")
+    out_of_hours_min: int
+    refusals_min: int
+
+    @classmethod
+    def of(cls, rules: Rules) -> RulesOut:
+        values: dict[str, Any] = rules_dict(rules)
+        return cls(**values)
+
+
+class AlertsPage(BaseModel):
+    """The list envelope of misuse alerts, with the rules that produced them."""
+
+    items: list[AlertOut]
+    count: int = Field(description="Number of items in this page")
+    audit_seq: int = AUDIT_SEQ
+    next: str | None = Field(default=None, description="Always null: every alert is listed")
+    rules: RulesOut
+
+    @classmethod
+    def of_report(cls, result: Result[AlertReport]) -> AlertsPage:
+        report = result.value
+        items = [AlertOut.of(a) for a in report.alerts]
+        return cls(
+            items=items,
+            count=len(items),
+            audit_seq=result.audit_seq,
+            rules=RulesOut.of(report.rules),
         )

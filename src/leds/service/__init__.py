@@ -26,7 +26,7 @@ from leds.service.biometric_record import BiometricRecordOps, DecisionRecordFile
 from leds.service.biometrics import BiometricOps
 from leds.service.exports import ExportOps, PersonExport
 from leds.service.link import LinkOps
-from leds.service.oversight import AuditExport, AuditPage, OversightOps
+from leds.service.oversight import AlertReport, AuditExport, AuditPage, OversightOps
 from leds.service.person_panels import PersonPanelOps
 from leds.service.quality import QualityOps
 from leds.service.records import RecordOps
@@ -35,6 +35,7 @@ from leds.service.search import SearchOps
 __all__ = [
     "BATCH",
     "BOOTSTRAP",
+    "AlertReport",
     "AuditExport",
     "AuditPage",
     "DecisionRecordFile",

@@ -1,8 +1,10 @@
 """Screen 8, audit and oversight (auditors): the log filtered (user, organisation, unit, dates,
-action, source, subject, purpose, decision) with one-click "who viewed subject X" and "what did
-user Y do", the integrity status, exports (JSON lines, CSV), volumes per user and unit, and
-misuse alerts. Each page is one or two service calls, each an audit entry; the JSON twins are
-``/api/v1/audit/...`` (the verify button and inclusion proofs stay in :mod:`leds.web.pages`)."""
+action, source, subject, purpose, decision), newest first by default (or oldest first),
+keyset-paged both ways keeping the filters, with one-click "who viewed subject X" and "what
+did user Y do", the integrity status, exports (JSON lines, CSV), volumes per user and unit,
+and misuse alerts (thresholds overridable per view, shown beside the deployment's). Each page
+is one or two service calls, each an audit entry; the JSON twins are ``/api/v1/audit/...``
+(the verify button and inclusion proofs stay in :mod:`leds.web.pages`)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from leds.api.routes_audit import export_response
 from leds.api.schemas import AuditEntryOut
-from leds.api.schemas_audit import AlertOut, IntegrityOut, VolumeOut
-from leds.governance.audit.query import AuditFilter, AuditQueryError
+from leds.api.schemas_audit import AlertsPage, IntegrityOut, RulesOut, VolumeOut
+from leds.governance.audit.query import AuditFilter, AuditQueryError, check_order
+from leds.governance.misuse.config import OVERRIDABLE, parse_value
 from leds.model.codes import Purpose, SourceSystem
 from leds.web.pages import Purposeful, render, service
 
@@ -81,6 +84,7 @@ ACTIONS = (
     "view_record",
 )
 Text = Annotated[str, Query(max_length=200)]
+LAST_SEQ = 2**62  # above any entry: "before" it, oldest first, is the log's last page
 
 
 def _day(value: str, name: str) -> date | None:
@@ -144,38 +148,61 @@ def _form_context(asked: dict[str, str]) -> dict[str, Any]:
 def audit(
     request: Request,
     s: Purposeful,
+    order: Annotated[str, Query(max_length=10)] = "newest",
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> HTMLResponse:
     asked = _asked(request)
     f = filter_from(asked)
+    order = check_order(order.strip() or "newest")
     svc = service(request)
-    result = svc.audit_search(s.user, s.purpose, f, after=after, limit=limit)
+    result = svc.audit_search(
+        s.user,
+        s.purpose,
+        f,
+        order=order,
+        after=after,
+        before=before,
+        limit=limit,
+        total=bool(asked),
+    )
     status = svc.audit_integrity(s.user, s.purpose)
     page = result.value
     params = f.asked()
-    size = status.value.size
-    latest = None  # unfiltered, the log is dense: the last page starts at size - limit
-    if not params and size > limit and after < size - limit:
-        latest = _link("/audit", after=size - limit, limit=limit)
+    keep = {**asked, "order": order, "limit": limit if limit != 50 else None}
+
+    def newer(seq: int) -> str:  # newest first: the page above; oldest first: the next page
+        return _link("/audit", **keep, after=seq)
+
+    def older(seq: int) -> str:
+        return _link("/audit", **keep, before=seq)
+
+    pages = {
+        "newer": None if page.newer is None else newer(page.newer),
+        "older": None if page.older is None else older(page.older),
+        "start": _link("/audit", **keep) if after or before else None,
+        # oldest first, the log's last page (the page below any entry there can be)
+        "latest": older(LAST_SEQ) if order == "oldest" and page.newer is not None else None,
+    }
+    cursor = {"after": after or None, "before": before}
     return render(
         request,
         "audit.html",
         s,
         result,
-        twin=_link("/api/v1/audit/search", **params, after=after or None, limit=limit),
+        twin=_link("/api/v1/audit/search", **params, order=order, **cursor, limit=limit),
         entries=[AuditEntryOut.of(e) for e in page.entries],
-        after=after,
+        order=order,
+        orders={
+            o: _link("/audit", **asked, order=o, limit=keep["limit"]) for o in ("newest", "oldest")
+        },
+        total=page.total,
+        paged=bool(after or before),
         limit=limit,
         filtered=bool(params),
-        next_page=None
-        if page.next_after is None
-        else _link("/audit", **asked, after=page.next_after, limit=limit),
+        pages=pages,
         exports={fmt: _link("/audit/export", **asked, format=fmt) for fmt in ("jsonl", "csv")},
-        latest_page=latest,
-        earlier_page=_link("/audit", **asked, after=max(0, after - limit), limit=limit)
-        if after and not params
-        else None,
         integrity=IntegrityOut.of(status.value),
         integrity_seq=status.audit_seq,
         **_form_context(asked),
@@ -233,13 +260,27 @@ def audit_alerts(
     asked = _default_range({"date_from": date_from, "date_to": date_to})
     first = _day(asked["date_from"], "date_from") or date.today()
     last = _day(asked["date_to"], "date_to") or date.today()
-    result = service(request).misuse_alerts(s.user, s.purpose, first, last)
+    svc = service(request)
+    defaults = svc.misuse_rules()
+    # The form sends every threshold: those left at the deployment's value are not overrides
+    # (an unreadable one is, and the service refuses it saying why).
+    overrides = {
+        k: v.strip()[:20]
+        for k, v in request.query_params.items()
+        if k in OVERRIDABLE and v.strip() and parse_value(k, v.strip()[:20]) != getattr(defaults, k)
+    }
+    result = svc.misuse_alerts(s.user, s.purpose, first, last, overrides=overrides)
+    report = AlertsPage.of_report(result)
+    days = {"date_from": first.isoformat(), "date_to": last.isoformat()}
     return render(
         request,
         "audit_alerts.html",
         s,
         result,
-        twin=_link("/api/v1/audit/alerts", date_from=first.isoformat(), date_to=last.isoformat()),
-        alerts=[AlertOut.of(a) for a in result.value],
+        twin=_link("/api/v1/audit/alerts", **days, **overrides),
+        alerts=report.items,
+        rules=report.rules,
+        defaults=RulesOut.of(defaults),
+        overrides=overrides,
         asked=asked,
     )

@@ -11,8 +11,10 @@ refused page and not a refusal in the log on every view.
   (``/links/explain``); stewards (``merge_split``) get Confirm / Not a match (split) / Report
   wrong link (recorded as ``unsure``: nothing changes, the pair is on record for review), a
   reason required, posted with the CSRF token to ``/links/decisions``, which comes back here.
-- Viewed by (``read_audit``: auditors): the recent audit entries naming this person
-  (``audit_search`` with a subject filter, itself recorded against the person).
+- Viewed by (``read_audit``: auditors): the audit entries naming this person, newest first,
+  20 a page (``?viewed_before=N`` for older ones), with how many there are and a link to all
+  of them in ``/audit`` (``audit_search`` with a subject filter, itself recorded against the
+  person).
 - Intelligence tab: ``person_intelligence``; grading and handling code are intelligence-class
   fields, shown only after the sensitive-data step (its own justification, recorded), as on a
   record view.
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -36,8 +38,7 @@ from leds.web.pages import Purposeful, Visit, render, service
 
 router = APIRouter(include_in_schema=False)
 
-VIEWED_BY_SCAN = 500  # audit entries read for "viewed by" (oldest first); the rest: /audit
-VIEWED_BY_SHOWN = 20
+VIEWED_BY_SHOWN = 20  # "viewed by" entries a page, newest first (paged by viewed_before)
 PERSON_LINK_CHOICES = (
     ("match", "Confirm"),
     ("not-a-match", "Not a match (split)"),
@@ -62,17 +63,36 @@ def overview_panels(request: Request, s: Visit, p: PersonViewOut) -> dict[str, A
     if svc.may(s.user, s.purpose, "read_audit"):
         subject = f"person/{p.person_id}" if p.person_id else p.key
         f = AuditFilter(subject=subject)
-        found = svc.audit_search(s.user, s.purpose, f, limit=VIEWED_BY_SCAN)
-        entries = list(reversed(found.value.entries))[:VIEWED_BY_SHOWN]
+        before = _cursor(request.query_params.get("viewed_before"))
+        found = svc.audit_search(
+            s.user, s.purpose, f, order="newest", before=before, limit=VIEWED_BY_SHOWN, total=True
+        )
+        page = found.value
+        here = request.url.path
+        everything = f"/audit?{urlencode({'subject': f.subject or ''})}"  # newest first
+        twin = {"subject": f.subject or "", "order": "newest", "limit": VIEWED_BY_SHOWN}
         out["viewed_by"] = {
-            "entries": entries,
+            "entries": page.entries,
             "seq": found.audit_seq,
-            "more": found.value.next_after is not None,
-            "scanned": VIEWED_BY_SCAN,
+            "total": page.total,
+            "paged": before is not None,
+            "newest": f"{here}#viewed-by-heading" if before is not None else None,
+            "older": None
+            if page.next_before is None
+            else f"{here}?viewed_before={page.next_before}#viewed-by-heading",
             "subject": f.subject,
-            "twin": f"/api/v1/audit/search?subject={quote(f.subject or '', safe='')}",
+            "all": everything,
+            "twin": "/api/v1/audit/search?"
+            + urlencode({**twin, **({"before": before} if before else {})}),
         }
     return out
+
+
+def _cursor(value: str | None) -> int | None:
+    """A ``viewed_before`` cursor (ignored unless a positive entry number)."""
+    if value and len(value) <= 19 and value.isdigit() and 0 < int(value) <= 2**62:
+        return int(value)
+    return None
 
 
 def _tab_person(key: str, person_id: str | None) -> SimpleNamespace:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from leds.governance.audit.query import AuditFilter, AuditQueryError, audit_inde
 from leds.governance.audit.witness import Witness
 from leds.governance.identity import PurposeStatement
 from leds.governance.misuse import Rules
+from leds.governance.misuse.config import MisuseRulesError
 from leds.model.codes import AuditKind
 from leds.service import NewAccount, Service
 from leds.store.schema import audit_index
@@ -97,6 +99,55 @@ def test_filters_by_user_subject_source_dates_action_and_decision(busy: Service)
     looked = busy.audit_search(AUDITOR, OVERSIGHT, AuditFilter(subject="1001"))
     again = busy.audit_search(AUDITOR, OVERSIGHT, AuditFilter(subject="record/1001")).value
     assert looked.audit_seq in [e.seq for e in again.entries]
+
+
+def test_newest_first_pages_cover_every_entry_once_and_page_back(busy: Service) -> None:
+    pc123 = AuditFilter(user="pc123")
+    everything = [
+        e.seq for e in busy.audit_search(AUDITOR, OVERSIGHT, pc123, limit=1000).value.entries
+    ]
+    assert len(everything) == 50
+    seen: list[int] = []
+    pages = []
+    before = None
+    while True:
+        got = busy.audit_search(AUDITOR, OVERSIGHT, pc123, order="newest", before=before, limit=7)
+        page = got.value
+        assert [e.seq for e in page.entries] == sorted((e.seq for e in page.entries), reverse=True)
+        seen += [e.seq for e in page.entries]
+        pages.append(page)
+        entry = busy._store.audit_entries(after=got.audit_seq - 1)[0]
+        assert entry.query["order"] == "newest"
+        assert entry.query.get("before") == before
+        if page.next_before is None:
+            break
+        before = page.next_before
+    assert seen == everything[::-1]  # each entry exactly once, newest first
+    assert len(pages) == 8
+    assert pages[0].newer is None
+    assert pages[-1].older is None
+    assert pages[0].next_after is None  # newest first pages on with before, not after
+    # paging back (newer) from the third page gives the second again
+    third = pages[2]
+    assert third.newer is not None
+    back = busy.audit_search(
+        AUDITOR, OVERSIGHT, pc123, order="newest", after=third.newer, limit=7
+    ).value
+    assert [e.seq for e in back.entries] == [e.seq for e in pages[1].entries]
+    assert back.older == pages[1].older
+    assert back.newer == pages[1].newer
+    # oldest first pages back with before alone: the page just below it, oldest first
+    below = busy.audit_search(
+        AUDITOR, OVERSIGHT, pc123, before=everything[10], limit=4, total=True
+    ).value
+    assert [e.seq for e in below.entries] == everything[6:10]
+    assert below.older == everything[6]
+    assert below.newer == everything[9]
+    assert below.total == 50
+    with pytest.raises(AuditQueryError, match="cannot order entries"):
+        busy.audit_search(AUDITOR, OVERSIGHT, pc123, order="sideways")  # type: ignore[arg-type]
+    with pytest.raises(AuditQueryError, match="cannot page"):
+        busy.audit_search(AUDITOR, OVERSIGHT, pc123, before=0)
 
 
 def test_bad_filters_and_refusals(busy: Service) -> None:
@@ -192,15 +243,64 @@ def test_misuse_alerts_volume_against_own_baseline_night_and_refusals(busy: Serv
     alerts = busy.misuse_alerts(
         AUDITOR, OVERSIGHT, DAY, DAY + timedelta(days=1), rules=Rules(timezone="UTC")
     )
-    fired = {(a.rule, a.user, a.day) for a in alerts.value}
+    fired = {(a.rule, a.user, a.day) for a in alerts.value.alerts}
     assert ("subject-volume", "pc123", DAY) in fired
     assert ("out-of-hours", "pc123", DAY) in fired
     assert ("refusals", "pc123", DAY + timedelta(days=1)) in fired
-    assert not any(a.user == "pc2" for a in alerts.value)
-    volume = next(a for a in alerts.value if a.rule == "subject-volume")
+    assert not any(a.user == "pc2" for a in alerts.value.alerts)
+    volume = next(a for a in alerts.value.alerts if a.rule == "subject-volume")
     assert volume.value == 40
     assert "median of 2" in volume.reason
-    assert busy._store.audit_entries(after=alerts.audit_seq - 1)[0].subjects == ["user/pc123"]
+    entry = busy._store.audit_entries(after=alerts.audit_seq - 1)[0]
+    assert entry.subjects == ["user/pc123"]
+    assert entry.query["rules"]["timezone"] == "UTC"
+    assert entry.query["rules"]["refusals_min"] == 5
+    assert "overrides" not in entry.query
+
+
+def test_misuse_thresholds_from_the_deployment_and_per_view(busy: Service) -> None:
+    days = (DAY, DAY + timedelta(days=1))
+    toml = busy.data_dir / "misuse.toml"
+    toml.parent.mkdir(parents=True, exist_ok=True)
+    toml.write_text('timezone = "UTC"\nrefusals_min = 6\nwork_start = 07:00:00\n')
+    deployed = busy.misuse_alerts(AUDITOR, OVERSIGHT, *days)
+    assert deployed.value.rules.refusals_min == 6
+    assert "refusals" not in {a.rule for a in deployed.value.alerts}  # 5 refusals < 6
+    view = busy.misuse_alerts(
+        AUDITOR,
+        OVERSIGHT,
+        *days,
+        overrides={"refusals_min": "5", "out_of_hours_min": 5, "factor": 25, "work_end": "23:30"},
+    )
+    used = view.value.rules
+    assert (used.refusals_min, used.out_of_hours_min, used.factor) == (5, 5, 25.0)
+    assert used.timezone == "UTC"  # the deployment's, not overridden
+    fired = {a.rule for a in view.value.alerts}
+    assert fired == {"refusals"}  # 4 night views < 5; 40 subjects <= max(20, 25 x 2)
+    entry = busy._store.audit_entries(after=view.audit_seq - 1)[0]
+    assert entry.query["rules"]["factor"] == 25.0
+    assert entry.query["rules"]["work_end"] == "23:30"
+    assert entry.query["overrides"] == ["factor", "out_of_hours_min", "refusals_min", "work_end"]
+    for bad, words in (
+        ({"factor": 0.5}, "factor = 0.5 is not allowed: give a number from 1 to 100"),
+        ({"floor": "many"}, "floor = 'many' is not allowed"),
+        ({"timezone": "UTC"}, "'timezone' is not a threshold that can be set here"),
+        ({"work_start": "20:00"}, "work_start (20:00) must be before work_end (19:00)"),
+        ({"baseline_days": 91, "refusals_min": True}, "baseline_days = 91"),
+    ):
+        with pytest.raises(MisuseRulesError, match=re.escape(words)):
+            busy.misuse_alerts(AUDITOR, OVERSIGHT, *days, overrides=bad)
+    toml.write_text("factr = 2\nfloor = 0\n")
+    with pytest.raises(MisuseRulesError) as wrong:
+        busy.misuse_alerts(AUDITOR, OVERSIGHT, *days)
+    assert "misuse.toml: 'factr' is not a threshold" in wrong.value.message
+    assert "floor = 0 is not allowed: give a whole number from 1 to 100000" in wrong.value.message
+    assert "factor" in (wrong.value.hint or "")
+    toml.write_text("factor = [")
+    with pytest.raises(MisuseRulesError, match="is not valid TOML"):
+        busy.misuse_rules()
+    toml.unlink()
+    assert busy.misuse_rules() == Rules()
 
 
 def test_index_rows_and_backfill(busy: Service) -> None:

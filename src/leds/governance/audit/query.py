@@ -230,18 +230,48 @@ def conditions(conn: Connection, f: AuditFilter) -> list[ColumnElement[bool]]:
     return where
 
 
+Order = Literal["oldest", "newest"]
+ORDERS: tuple[Order, ...] = ("oldest", "newest")
+
+
+def check_order(order: str) -> Order:
+    """``order`` if it is one the log can be read in, else refused."""
+    if order not in ORDERS:
+        raise AuditQueryError(f"cannot order entries {order!r}", hint="oldest or newest (first)")
+    return "newest" if order == "newest" else "oldest"
+
+
 def search(
-    conn: Connection, f: AuditFilter, *, after: int = 0, limit: int = 100, before: int | None = None
+    conn: Connection,
+    f: AuditFilter,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    before: int | None = None,
+    order: Order = "oldest",
 ) -> list[AuditEntry]:
-    """Entries matching ``f`` after sequence number ``after`` (oldest first), at most
-    ``limit``; ``before``: only entries below that sequence number."""
+    """Entries matching ``f`` with sequence numbers above ``after`` and, if given, below
+    ``before``, at most ``limit``: the oldest of them first (``order="oldest"``, keyset-paged
+    by ``after``) or the newest first (``"newest"``, keyset-paged by ``before``)."""
+    check_order(order)
     where = [audit_events.c.seq > after, *conditions(conn, f)]
     if before is not None:
         where.append(audit_events.c.seq < before)
-    rows = conn.execute(
-        select(audit_events).where(and_(*where)).order_by(audit_events.c.seq).limit(limit)
-    )
+    seq = audit_events.c.seq.desc() if order == "newest" else audit_events.c.seq
+    rows = conn.execute(select(audit_events).where(and_(*where)).order_by(seq).limit(limit))
     return [AuditEntry.from_row(r) for r in rows]
+
+
+def any_beyond(
+    conn: Connection, f: AuditFilter, *, after: int = 0, before: int | None = None
+) -> bool:
+    """Whether an entry matching ``f`` lies above ``after`` and below ``before`` (a page's
+    neighbour exists)."""
+    where = [audit_events.c.seq > after, *conditions(conn, f)]
+    if before is not None:
+        where.append(audit_events.c.seq < before)
+    found = conn.execute(select(audit_events.c.seq).where(and_(*where)).limit(1)).first()
+    return found is not None
 
 
 def count(conn: Connection, f: AuditFilter, *, before: int | None = None) -> int:
