@@ -100,15 +100,10 @@ def source_status(found: Any) -> dict[str, SourceStatusOut]:
     return out
 
 
-class PersonsPage(Page[PersonHitOut]):
-    """Persons, best first (warning markers first at equal score), with facets."""
+class ResultsTools(BaseModel):
+    """What a results page (persons, vehicles) has beside its hits: the active facet filters,
+    each source's status and the path of its audited export."""
 
-    total: int = Field(description="Persons matching (all pages, after the facet filters)")
-    candidates: int = Field(description="Records scored")
-    facets: dict[str, dict[str, int]] = Field(
-        description="Facet -> value -> persons (of the filtered result)"
-    )
-    sort: str = Field(default="score", description="score, name or dob")
     filters: dict[str, str] = Field(default_factory=dict, description="Active facet filters")
     sources: dict[str, SourceStatusOut] = Field(
         default_factory=dict, description="Per source: answered (hits), not asked, not permitted"
@@ -117,6 +112,17 @@ class PersonsPage(Page[PersonHitOut]):
         default=None,
         description="Path of this page's CSV export (recorded as a disclosure), if allowed",
     )
+
+
+class PersonsPage(Page[PersonHitOut], ResultsTools):
+    """Persons, best first (warning markers first at equal score), with facets."""
+
+    total: int = Field(description="Persons matching (all pages, after the facet filters)")
+    candidates: int = Field(description="Records scored")
+    facets: dict[str, dict[str, int]] = Field(
+        description="Facet -> value -> persons (of the filtered result)"
+    )
+    sort: str = Field(default="score", description="score, name or dob")
 
 
 # ---- vehicles ----------------------------------------------------------------------------
@@ -148,7 +154,7 @@ class VehicleHitOut(BaseModel):
         )
 
 
-class VehiclesPage(Page[VehicleHitOut]):
+class VehiclesPage(Page[VehicleHitOut], ResultsTools):
     """Vehicles, marked ones first (then exact marks), with facets."""
 
     total: int = Field(description="Vehicles matching (all pages, after the facet filters)")
@@ -157,14 +163,6 @@ class VehiclesPage(Page[VehicleHitOut]):
         default_factory=dict, description="Facet -> value -> vehicles (of the filtered result)"
     )
     sort: str = Field(default="relevance", description="relevance, vrm, make or keeper_change")
-    filters: dict[str, str] = Field(default_factory=dict, description="Active facet filters")
-    sources: dict[str, SourceStatusOut] = Field(
-        default_factory=dict, description="Per source: answered (hits), not asked, not permitted"
-    )
-    export: str | None = Field(
-        default=None,
-        description="Path of this page's CSV export (recorded as a disclosure), if allowed",
-    )
 
 
 # ---- identifiers, property, free text ----------------------------------------------------

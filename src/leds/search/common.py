@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date
 from typing import Any
 
@@ -15,6 +15,11 @@ from leds.store.schema import PERSON_COLUMNS, records
 __all__ = ["chunks", "load_records", "mark", "records_by_subject"]
 
 _IN = 900
+
+
+def active_filters(query: object, facets: Iterable[str]) -> dict[str, str]:
+    """A query's active facet filters, facet -> value (its ``filter_<facet>`` fields set)."""
+    return {facet: value for facet in facets if (value := getattr(query, f"filter_{facet}"))}
 
 
 def chunks(ids: Sequence[Any], size: int = _IN) -> list[Sequence[Any]]:

@@ -41,7 +41,7 @@ from sqlalchemy import Connection, select
 from leds.errors import InvalidIdentifier
 from leds.link.names import metaphone_keys, variant_keys
 from leds.model.identifiers import normalise_postcode
-from leds.search.common import chunks, load_records, records_by_subject
+from leds.search.common import active_filters, chunks, load_records, records_by_subject
 from leds.search.errors import BadQuery
 from leds.search.identifiers import lookup_identifier
 from leds.search.keys import name_tokens, pair_keys
@@ -152,12 +152,7 @@ class PersonQuery:
     @property
     def filters(self) -> dict[str, str]:
         """The active facet filters, facet -> value."""
-        out = {}
-        for facet in FACETS:
-            value = getattr(self, f"filter_{facet}")
-            if value:
-                out[facet] = value
-        return out
+        return active_filters(self, FACETS)
 
 
 @dataclass(slots=True)

@@ -26,7 +26,13 @@ from sqlalchemy import Connection, select
 
 from leds.errors import InvalidIdentifier
 from leds.model.identifiers import normalise_postcode
-from leds.search.common import chunks, key_range, load_records, records_by_subject
+from leds.search.common import (
+    active_filters,
+    chunks,
+    key_range,
+    load_records,
+    records_by_subject,
+)
 from leds.search.errors import BadQuery
 from leds.search.keys import fold, pattern_plan, unrotate
 from leds.store.base import StoredRecord
@@ -83,12 +89,7 @@ class VehicleQuery:
     @property
     def filters(self) -> dict[str, str]:
         """The active facet filters, facet -> value."""
-        out = {}
-        for facet in FACETS:
-            value = getattr(self, f"filter_{facet}")
-            if value:
-                out[facet] = value
-        return out
+        return active_filters(self, FACETS)
 
 
 @dataclass(slots=True)
