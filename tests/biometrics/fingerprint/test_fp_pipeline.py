@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,14 @@ import pytest
 from PIL import Image
 
 from leds.biometrics.fingerprint import minutiae_synth, synth
-from leds.biometrics.fingerprint.errors import BadTemplate, LowQuality, UnreadableImage
+from leds.biometrics.fingerprint.errors import (
+    BadTemplate,
+    GalleryError,
+    LowQuality,
+    UnreadableImage,
+)
 from leds.biometrics.fingerprint.extract import Template, extract, match
-from leds.biometrics.fingerprint.gallery import FingerprintGallery
+from leds.biometrics.fingerprint.gallery import FORMAT, KEY_DTYPE, FingerprintGallery
 from leds.errors import LedsError
 
 
@@ -128,3 +134,30 @@ def test_gallery_shortlist_removal_rebuild(tmp_path: Path) -> None:
     assert hit[0].slot == new == n
     with pytest.raises(LedsError, match="no fingerprint gallery"):
         FingerprintGallery(tmp_path / "nothing", create=False)
+
+
+def test_gallery_of_an_older_layout_is_refused_then_reindexed(tmp_path: Path) -> None:
+    path = tmp_path / "fp"
+    gal = FingerprintGallery(path)
+    gal.enrol(minutiae_synth.impression_minutiae(9, f, 0, 0.1) for f in range(30))
+    gal.rebuild()
+    # make it look like a layout-1 gallery: 32 keys of 14 bits a cylinder (144-byte rows)
+    meta = json.loads((path / "meta.json").read_text())
+    assert meta["format"] == FORMAT != "leds-fingerprint-gallery/1"
+    meta["format"] = "leds-fingerprint-gallery/1"
+    meta["mcc"].update(H=14, L=32)
+    (path / "meta.json").write_text(json.dumps(meta))
+    rows = (path / "keys.bin").stat().st_size // KEY_DTYPE.itemsize
+    (path / "keys.bin").write_bytes(bytes(rows * 144))
+    with pytest.raises(GalleryError, match="another layout") as err:
+        FingerprintGallery(path, create=False)
+    assert err.value.hint is not None
+    assert "reindex=True" in err.value.hint
+    upgraded = FingerprintGallery(path, create=False, reindex=True)
+    assert json.loads((path / "meta.json").read_text())["format"] == FORMAT
+    probe = minutiae_synth.impression_minutiae(9, 12, 1, 0.1)
+    assert upgraded.search(probe, shortlist=10)[0].slot == 12
+    assert FingerprintGallery(path, create=False).search(probe, shortlist=10)[0].slot == 12
+    (path / "meta.json").write_text(json.dumps({"format": "something-else/1"}))
+    with pytest.raises(GalleryError, match="not a"):
+        FingerprintGallery(path, create=False, reindex=True)

@@ -41,7 +41,8 @@ from leds.biometrics.fingerprint import mcc
 from leds.biometrics.fingerprint.errors import GalleryError
 from leds.biometrics.fingerprint.extract import ALGORITHM, Packed, Template, match_packed
 
-FORMAT = "leds-fingerprint-gallery/1"
+FORMAT_FAMILY = "leds-fingerprint-gallery/"
+FORMAT = FORMAT_FAMILY + "2"  # 2: L = 48 keys a cylinder of H = 18 bits (1: 32 of 14 bits)
 SLOT_DTYPE = np.dtype(
     [("offset", "<u8"), ("length", "<u4"), ("ncyl", "<u2"), ("removed", "u1"), ("pad", "u1")]
 )
@@ -74,35 +75,43 @@ class Candidate:
 class FingerprintGallery:
     """An on-disk fingerprint gallery (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, create: bool = True, reindex: bool = False
+    ) -> None:
+        """Open (or, with ``create``, make) the gallery at ``path``.
+
+        A gallery of an older layout or other MCC/LSH parameters is refused (its keys mean
+        nothing to this code) with the hint to open it with ``reindex=True``, which
+        recomputes every key from ``templates.dat`` (``reindex()``) and only then records
+        the current layout in ``meta.json`` (an interrupted reindex is simply run again).
+        """
         self.path = Path(path)
         meta = self.path / "meta.json"
-        params = {
-            "R": mcc.R, "NS": mcc.NS, "ND": mcc.ND, "MU": mcc.MU, "H": mcc.H, "L": mcc.L,
-            "seed": mcc.LSH_SEED, "sigma_s": mcc.SIGMA_S, "sigma_d": mcc.SIGMA_D,
-            "cylinder_geometry": True,
-        }  # fmt: skip
+        current = {"format": FORMAT, "algorithm": ALGORITHM, "mcc": _params()}
         if not meta.exists():
             if not create:
                 raise GalleryError(f"no fingerprint gallery at {self.path} (meta.json missing)")
             self.path.mkdir(parents=True, exist_ok=True)
             for name in ("templates.dat", "slots.bin", "keys.bin"):
                 (self.path / name).touch()
-            meta.write_text(
-                json.dumps({"format": FORMAT, "algorithm": ALGORITHM, "mcc": params}, indent=1)
-            )
+            meta.write_text(json.dumps(current, indent=1))
         doc = json.loads(meta.read_text())
-        if doc.get("format") != FORMAT:
-            raise GalleryError(f"{meta} is not a {FORMAT} gallery (format {doc.get('format')!r})")
-        if doc.get("mcc") != params:
-            raise GalleryError(
-                f"the gallery at {self.path} was built with other MCC/LSH parameters",
-                hint="rebuild it from its templates (FingerprintGallery.reindex)",
-            )
+        fmt = str(doc.get("format"))
+        if not fmt.startswith(FORMAT_FAMILY):
+            raise GalleryError(f"{meta} is not a {FORMAT} gallery (format {fmt!r})")
         self._sorted: (
             tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32], npt.NDArray[np.void]] | None
         ) = None
         self._slots: npt.NDArray[np.void] | None = None
+        if fmt != FORMAT or doc.get("mcc") != current["mcc"]:
+            if not reindex:
+                raise GalleryError(
+                    f"the gallery at {self.path} has another layout ({fmt}) or other MCC/LSH "
+                    f"parameters than this code ({FORMAT})",
+                    hint="reindex it from its templates: FingerprintGallery(path, reindex=True)",
+                )
+            self.reindex()
+            meta.write_text(json.dumps(current, indent=1))
 
     # --- reading ---------------------------------------------------------------------
 
@@ -417,6 +426,15 @@ class FingerprintGallery:
                     progress(s + 1)
         os.replace(self.path / "keys.bin.tmp", self.path / "keys.bin")
         self.rebuild()
+
+
+def _params() -> dict[str, Any]:
+    """The MCC/LSH parameters a gallery's keys depend on (recorded in ``meta.json``)."""
+    return {
+        "R": mcc.R, "NS": mcc.NS, "ND": mcc.ND, "MU": mcc.MU, "H": mcc.H, "L": mcc.L,
+        "seed": mcc.LSH_SEED, "sigma_s": mcc.SIGMA_S, "sigma_d": mcc.SIGMA_D,
+        "cylinder_geometry": True,
+    }  # fmt: skip
 
 
 def _key_rows(t: Template, slot: int) -> npt.NDArray[np.void]:

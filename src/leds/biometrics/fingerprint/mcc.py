@@ -36,8 +36,8 @@ SIGMA_S = 7.0
 SIGMA_D = np.pi / 5
 MU = 0.2
 MIN_NEIGHBOURS = 4
-H = 14
-L = 32
+H = 18  # bits a key; 18 x 48 tables at 100k: docs/biometrics.md (gallery layout 2)
+L = 48
 LSH_SEED = 0x1C0DE
 MAX_PER_TEMPLATE = 80
 
