@@ -280,6 +280,7 @@ def _world_cases(
             CRIME,
             w(lambda s, u, p: s.face_search(u, p, photo, list_length=3)),
         ),
+        "face_quality": (OPERATOR, CRIME, w(lambda s, u, p: s.face_quality(u, p, photo))),
         "biometric_candidates": (
             OPERATOR,
             CRIME,

@@ -53,10 +53,15 @@ ROLE_BY_PATH = (
     ("/api/v1/biometrics/", "operator"),
     ("/api/v1/links/", "steward"),
 )
-# The face and fingerprint search uploads (multipart) are left out: the fuzzer's images are
-# random bytes the pipelines refuse (400) by design; tests/web/test_search_pages.py sends real
-# photos, tests/web/test_fingerprint_pages.py real (synthetic) prints.
-NOT_FUZZED = ["/api/v1/biometrics/face/searches", "/api/v1/biometrics/fingerprint/searches"]
+# The face and fingerprint search uploads and the face quality check (multipart) are left
+# out: the fuzzer's images are random bytes the pipelines refuse (400) by design;
+# tests/web/test_search_pages.py sends real photos, tests/web/test_fingerprint_pages.py real
+# (synthetic) prints, tests/api/test_face_quality_api.py real photos to the quality check.
+NOT_FUZZED = [
+    "/api/v1/biometrics/face/searches",
+    "/api/v1/biometrics/face/quality",
+    "/api/v1/biometrics/fingerprint/searches",
+]
 
 _shm = Path("/dev/shm")  # tmpfs: the audit log fsyncs every entry
 _root = Path(tempfile.mkdtemp(prefix="leds-schemathesis-", dir=_shm if _shm.is_dir() else None))

@@ -8,6 +8,7 @@ axe-core (no violations) and saved as a screenshot in tests/web/screenshots/ (gi
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,17 @@ def test_steward_auditor_and_refused_constable(served: tuple[World, str], page: 
 
 
 PHOTO = Path(__file__).resolve().parents[2] / ".cache/faces/obama.jpg"
+# A file dropped on the face search's drop zone (a real drag of a file from the desktop is
+# not something Playwright can drive): a DataTransfer with the photo, dragover then drop.
+DROP = """(b64) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const dt = new DataTransfer();
+  dt.items.add(new File([bytes], "dropped.jpg", { type: "image/jpeg" }));
+  const zone = document.getElementById("drop-zone");
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }
+}"""
 CASE = "WY-2026-0042"
 CRIME = ("crime", "suspect named by a witness", CASE)
 
@@ -196,7 +208,22 @@ def test_search_person_vehicle_face_review_and_audit(
     page.get_by_role("link", name="Face search").click()
     page.wait_for_url("**/faces")
     check(page, "17-face-search")
+    quality = page.locator("#quality")
+    cut_off = PHOTO.with_name("obama_partial_face.jpg")
+    if cut_off.exists():  # a photo dropped on the zone goes into the input and is checked
+        page.evaluate(DROP, base64.b64encode(cut_off.read_bytes()).decode())
+        quality.get_by_text("too poor to search").wait_for()
+        assert "face cut off" in quality.inner_text()
+        assert page.evaluate("document.getElementById('image').files[0].name") == "dropped.jpg"
     page.get_by_label("Probe photo").set_input_files(str(PHOTO))
+    quality.get_by_text("good enough to search").wait_for()  # checked when chosen
+    page.evaluate("document.getElementById('quality').replaceChildren()")
+    page.get_by_role("button", name="Check quality").click()  # and on request
+    quality.get_by_text("good enough to search").wait_for()
+    shown = quality.inner_text()
+    assert "Faces found\n1" in shown or "Faces found\t1" in shown, shown
+    assert "Nothing was searched and the photo was not kept" in shown
+    check(page, "17-face-quality")
     page.get_by_label("Candidate list length").fill("3")
     page.get_by_role("button", name="Search the face gallery").click()
     page.wait_for_url("**/faces/*")

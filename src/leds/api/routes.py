@@ -53,6 +53,7 @@ from leds.api.schemas_search import (
     DecideIn,
     DecisionOut,
     ExplanationOut,
+    FaceQualityOut,
     IdentifierHitOut,
     IdentifierPage,
     LinkDecideIn,
@@ -811,6 +812,19 @@ def face_search(
         call.user, call.purpose(), read_upload(image), list_length=list_length
     )
     return Item.of(result, CandidateListOut.of(result.value))
+
+
+@router.post(
+    "/biometrics/face/quality",
+    tags=["biometrics"],
+    summary="Check a probe photo's quality before a face search (nothing is searched)",
+)
+def face_quality(
+    call: ApiCall,
+    image: Annotated[UploadFile, File(description="The probe photo (JPEG or PNG, up to 10 MB)")],
+) -> Item[FaceQualityOut]:
+    result = call.service.face_quality(call.user, call.purpose(), read_upload(image))
+    return Item.of(result, FaceQualityOut.of(result.value))
 
 
 @router.get(

@@ -321,6 +321,29 @@ class CandidateListOut(BaseModel):
         return cls(**{k: d[k] for k in cls.model_fields})
 
 
+class FaceQualityOut(BaseModel):
+    """A probe photo's quality before a face search (nothing searched, the photo not kept)."""
+
+    probe_sha256: str
+    faces: int = Field(description="Faces found in the photo")
+    quality: dict[str, float] = Field(
+        description="face_width, face_height and eye_distance (pixels), detector_score,"
+        " outside (share of the face cut off)"
+    )
+    passed: bool = Field(description="Good enough to search with")
+    reasons: list[str] = Field(description="Why not, when it fails")
+
+    @classmethod
+    def of(cls, checked: Any) -> FaceQualityOut:
+        return cls(
+            probe_sha256=checked.probe_sha256,
+            faces=checked.faces,
+            quality=dict(checked.quality),
+            passed=checked.passed,
+            reasons=list(checked.reasons),
+        )
+
+
 class ReviewStateOut(BaseModel):
     search_id: int
     status: str = Field(description="open or closed")

@@ -42,6 +42,20 @@ class EnrolOutcome:
     gallery_size: int
 
 
+@dataclass(frozen=True, slots=True)
+class FaceQualityCheck:
+    """A probe's quality before a face search: faces found, the figures of the face
+    (``face_width``/``face_height`` and ``eye_distance`` in pixels, ``detector_score``,
+    ``outside``: share of the face box cut off) and whether it would be searched; ``reasons``
+    says why not. The photo itself is not kept."""
+
+    probe_sha256: str
+    faces: int
+    quality: dict[str, float]
+    passed: bool
+    reasons: tuple[str, ...]
+
+
 def _modality(value: str) -> str:
     m = value.strip().lower()
     if m not in MODALITIES:
@@ -244,6 +258,44 @@ class BiometricOps(ServiceBase):
         return self._record_search(
             user, purpose, "face", query, decision, probe, search, length, algorithm
         )
+
+    def face_quality(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, image: bytes
+    ) -> Result[FaceQualityCheck]:
+        """Check a probe photo's quality before a face search: decode, detect and assess it as
+        :meth:`face_search` does, without embedding it or searching the gallery. Whoever may
+        search may check (the same policy action); the photo is not kept, the audit entry
+        keeps its SHA-256, the faces found and the quality figures. Not an image, too large,
+        no face and several faces raise the search's errors (and are recorded); a face too
+        poor to search with is a result that fails, with its reasons."""
+        import hashlib
+
+        data = bytes(image)
+        query: dict[str, Any] = {"modality": "face", "check": "quality"}
+        if data:
+            query["probe_sha256"] = hashlib.sha256(data).hexdigest()
+        # a refusal is recorded under the policy action asked (face_search), with this query
+        decision = self._authorise_search(user, purpose, "face", query)
+        with self._failed_probe_recorded(user, purpose, "face_quality", query, decision):
+            checked = self._face_pipeline().check(data)
+        found = FaceQualityCheck(
+            probe_sha256=checked.sha256,
+            faces=len(checked.detections),
+            quality=checked.quality.as_dict(),
+            passed=checked.passed,
+            reasons=checked.reasons,
+        )
+        seq = self._record(
+            AuditKind.CONSULTATION,
+            user,
+            purpose,
+            "face_quality",
+            query,
+            decision,
+            [],
+            {"faces": found.faces, "quality": found.quality, "passed": found.passed},
+        )
+        return Result(found, seq)
 
     def fingerprint_search(
         self,

@@ -741,6 +741,21 @@ def face_form(request: Request, s: Purposeful) -> HTMLResponse:
     return render(request, "face_search.html", s, max_mb=MAX_UPLOAD // (1024 * 1024))
 
 
+@router.post("/faces/quality", response_class=HTMLResponse)
+def face_quality(
+    request: Request,
+    s: Purposeful,
+    image: Annotated[UploadFile, File()],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    """The probe's quality before the search: a fragment for the upload form's script
+    (``static/face-search.js``), a page when the form's "Check quality" button posts without
+    JavaScript. Bad images render the error state (the search's errors)."""
+    check_csrf(request, s.session, csrf_token)
+    result = service(request).face_quality(s.user, s.purpose, read_upload(image))
+    return render(request, "face_quality.html", s, result, checked=result.value)
+
+
 BIOMETRIC_DECISIONS = ("possible-match", "not-a-match", "inconclusive")
 
 

@@ -54,6 +54,7 @@ ACTIONS = (
     "data_quality",
     "erase_record",
     "export",
+    "face_quality",
     "face_search",
     "fingerprint_search",
     "import_source",

@@ -104,6 +104,28 @@ class Probe:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class FaceCheck:
+    """A probe decoded, its faces detected and the chosen one assessed (not embedded): held in
+    memory only, like the probe. ``reasons`` is empty when the face is good enough to search."""
+
+    sha256: str
+    image: DecodedImage
+    detections: tuple[Detection, ...]
+    face_index: int
+    quality: FaceQuality
+    reasons: tuple[str, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def faces(self) -> tuple[FaceBox, ...]:
+        return tuple(d.box for d in self.detections)
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
 def decode(data: bytes, limits: Limits = Limits()) -> DecodedImage:
     """Decode JPEG/PNG bytes to RGB pixels, refusing anything else or anything too large."""
     if not isinstance(data, bytes | bytearray | memoryview):
@@ -195,11 +217,12 @@ class FacePipeline:
     def algorithm(self) -> str:
         return self.model.algorithm
 
-    def process(self, data: bytes, *, face_index: int | None = None) -> Probe:
-        """Decode, detect, check quality, align and embed one face of the probe.
+    def check(self, data: bytes, *, face_index: int | None = None) -> FaceCheck:
+        """Decode, detect and assess one face of the probe, without embedding it: the steps a
+        search takes before it embeds, and all a quality check needs.
 
-        Several faces raise :class:`MultipleFaces` (listing the boxes) unless ``face_index``
-        picks one (0 = first in that list).
+        Not an image, too large, no face and several faces (unless ``face_index`` picks one)
+        raise; a face of poor quality does not: its reasons are in the result.
         """
         t0 = time.perf_counter()
         sha = hashlib.sha256(bytes(data)).hexdigest() if data else ""
@@ -227,23 +250,39 @@ class FacePipeline:
             )
         face = faces[face_index]
         quality, reasons = assess(face, image.width, image.height, self.limits)
-        if reasons:
-            raise FaceQualityRefused(reasons)
-        template = self.model.embed(image.pixels, face)
+        return FaceCheck(
+            sha256=sha,
+            image=image,
+            detections=tuple(faces),
+            face_index=face_index,
+            quality=quality,
+            reasons=tuple(reasons),
+            timings_ms={"decode": (t1 - t0) * 1000, "detect": (t2 - t1) * 1000},
+        )
+
+    def process(self, data: bytes, *, face_index: int | None = None) -> Probe:
+        """Decode, detect, check quality (:meth:`check`), align and embed one face of the probe.
+
+        Several faces raise :class:`MultipleFaces` (listing the boxes) unless ``face_index``
+        picks one (0 = first in that list); a face of poor quality raises
+        :class:`FaceQualityRefused`.
+        """
+        checked = self.check(data, face_index=face_index)
+        if checked.reasons:
+            raise FaceQualityRefused(checked.reasons)
+        t2 = time.perf_counter()
+        image = checked.image
+        template = self.model.embed(image.pixels, checked.detections[checked.face_index])
         t3 = time.perf_counter()
         return Probe(
-            sha256=sha,
+            sha256=checked.sha256,
             format=image.format,
             width=image.width,
             height=image.height,
-            faces=boxes,
-            face_index=face_index,
-            quality=quality,
+            faces=checked.faces,
+            face_index=checked.face_index,
+            quality=checked.quality,
             algorithm=self.model.algorithm,
             template=template,
-            timings_ms={
-                "decode": (t1 - t0) * 1000,
-                "detect": (t2 - t1) * 1000,
-                "embed": (t3 - t2) * 1000,
-            },
+            timings_ms={**checked.timings_ms, "embed": (t3 - t2) * 1000},
         )
