@@ -255,6 +255,13 @@ def face_close(
 @with_access
 def biometrics_enrol(
     modality: Annotated[Modality, typer.Option("--modality")] = Modality.face,
+    reindex: Annotated[
+        bool,
+        typer.Option(
+            "--reindex",
+            help="First rebuild a fingerprint gallery kept in an older layout from its templates",
+        ),
+    ] = False,
     access: Access = ACCESS,
     as_json: JsonOpt = False,
 ) -> None:
@@ -263,7 +270,9 @@ def biometrics_enrol(
     with access.service() as service:
         who = access.login(service)
         with _progress(f"enrolling {modality.value} samples", None) as tick:
-            result = service.biometric_enrol(who, statement, modality.value, progress=tick)
+            result = service.biometric_enrol(
+                who, statement, modality.value, reindex=reindex, progress=tick
+            )
     got = result.value
     if as_json:
         emit_json({"outcome": got, "audit_seq": result.audit_seq})

@@ -74,11 +74,13 @@ class BiometricOps(ServiceBase):
     def _gallery_dir(self, modality: str) -> Path:
         return self.data_dir / "biometrics" / modality
 
-    def _gallery(self, modality: str, *, fresh: bool = False) -> Any:
+    def _gallery(self, modality: str, *, fresh: bool = False, reindex: bool = False) -> Any:
+        """The modality's gallery (opened once). ``reindex``: a fingerprint gallery in an
+        older layout is rebuilt from its templates instead of refused."""
         with self._bio_lock:
             if self._galleries is None:
                 self._galleries = {}
-            if fresh or modality not in self._galleries:
+            if fresh or reindex or modality not in self._galleries:
                 if modality == "face":
                     from leds.biometrics.gallery import FaceGallery
 
@@ -86,7 +88,9 @@ class BiometricOps(ServiceBase):
                 else:
                     from leds.biometrics.fingerprint import FingerprintGallery
 
-                    self._galleries[modality] = FingerprintGallery(self._gallery_dir("fingerprint"))
+                    self._galleries[modality] = FingerprintGallery(
+                        self._gallery_dir("fingerprint"), reindex=reindex
+                    )
             return self._galleries[modality]
 
     def _face_pipeline(self) -> Any:
@@ -155,13 +159,20 @@ class BiometricOps(ServiceBase):
         purpose: PurposeStatement,
         modality: str = "face",
         *,
+        reindex: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> Result[EnrolOutcome]:
         """Enrol every imported sample of ``modality`` not yet in its gallery (custody images
-        and IABS face samples; IABS fingerprints). A *collection* into the gallery."""
+        and IABS face samples; IABS fingerprints). A *collection* into the gallery.
+        ``reindex`` (fingerprints): first rebuild a gallery kept in an older layout from its
+        templates (after an upgrade changed the index; such a gallery is refused otherwise)."""
         m = _modality(modality)
-        query = {"modality": m}
+        query: dict[str, Any] = {"modality": m}
+        if reindex:
+            query["reindex"] = True
         decision = self._authorise(user, purpose, "biometric_enrol", query)
+        if reindex and m == "fingerprint":
+            self._gallery(m, reindex=True)
         with self._audited() as conn:
             if m == "face":
                 from leds.biometrics.gallery import enrol_world

@@ -68,3 +68,33 @@ def test_enrol_world_search_and_remove(world: Path, tmp_path: Path) -> None:
     assert tid not in [h.template_id for h in hits]
     assert isinstance(Template.from_iso(enrolled.to_iso()), Template)
     store.close()
+
+
+def test_a_gallery_of_an_older_layout_is_refused_then_reindexed_by_enrol(
+    world: Path, tmp_path: Path
+) -> None:
+    from leds.biometrics.fingerprint.gallery import FORMAT
+    from leds.errors import LedsError
+
+    data = tmp_path / "data"
+    service = Service.open(data)
+    service.import_source(STEWARD, ADMIN, "iabs", world / "iabs")
+    first = service.biometric_enrol(STEWARD, ADMIN, "fingerprint").value
+    service.close()
+    meta = data / "biometrics" / "fingerprint" / "meta.json"
+    doc = json.loads(meta.read_text())
+    doc["format"] = "leds-fingerprint-gallery/1"  # as a gallery from before layout 2
+    meta.write_text(json.dumps(doc))
+    service = Service.open(data)
+    try:
+        with pytest.raises(LedsError, match="another layout") as err:
+            service.biometric_enrol(STEWARD, ADMIN, "fingerprint")
+        assert "--reindex" in (err.value.hint or "")
+        again = service.biometric_enrol(STEWARD, ADMIN, "fingerprint", reindex=True)
+        assert again.value.gallery_size == first.gallery_size
+        assert json.loads(meta.read_text())["format"] == FORMAT
+        entry = service._store.audit_entries(again.audit_seq - 1, 1)[0]
+        assert entry.operation == "biometric_enrol"
+        assert entry.query == {"modality": "fingerprint", "reindex": True}
+    finally:
+        service.close()

@@ -108,7 +108,8 @@ class FingerprintGallery:
                 raise GalleryError(
                     f"the gallery at {self.path} has another layout ({fmt}) or other MCC/LSH "
                     f"parameters than this code ({FORMAT})",
-                    hint="reindex it from its templates: FingerprintGallery(path, reindex=True)",
+                    hint="reindex it from its templates: `leds biometrics enrol --modality "
+                    "fingerprint --reindex` (or FingerprintGallery(path, reindex=True))",
                 )
             self.reindex()
             meta.write_text(json.dumps(current, indent=1))
