@@ -241,3 +241,27 @@ def test_an_analyst_downloads_the_page_shown(rich: Any, rich_client: TestClient)
     entry = rich.service._store.audit_entries(after=seq - 1, limit=1)[0]
     assert (entry.kind, entry.operation) == ("disclosure", "export")
     assert entry.outcome["sha256"] == hashlib.sha256(got.content).hexdigest()
+
+
+def test_a_hits_make_and_colour_follow_their_field_class(
+    rich: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hit's make, model, colour and VIN come from the DVLA record before it is minimised:
+    where the user may not see that field's class (identity), they are left out too."""
+    from leds.service.search import _Minimiser
+
+    pc = _user(rich, "constable")
+    query = VehicleQuery(colour=_colour(rich))
+    shown = rich.service.search_vehicle(pc, CRIME, query).value.hits
+    assert any(h.make for h in shown)
+    allowed = _Minimiser._allowed
+
+    def no_identity(self: Any, source: str) -> Any:
+        classes, reasons = allowed(self, source)
+        return classes - {"identity"}, reasons
+
+    monkeypatch.setattr(_Minimiser, "_allowed", no_identity)
+    hidden = rich.service.search_vehicle(pc, CRIME, query).value
+    assert hidden.hits
+    assert all(h.make is h.model is h.colour is h.vin is None for h in hidden.hits)
+    assert "make" not in hidden.facets

@@ -63,6 +63,14 @@ FACET_FIELDS: dict[str, tuple[str, str, str]] = {
     "marker": ("pnc", "vehicle", "interest"),
     "keeper_area": ("dvla", "keeper", "KEEPER_POSTCODE"),
 }
+# A hit's own fields, and the payload field each is read from (the service leaves out those
+# of a class the user may not see).
+HIT_FIELDS: dict[str, tuple[str, str, str]] = {
+    "make": ("dvla", "vehicle", "MAKE"),
+    "model": ("dvla", "vehicle", "MODEL"),
+    "colour": ("dvla", "vehicle", "COLOUR"),
+    "vin": ("dvla", "vehicle", "VIN"),
+}
 _AREA = re.compile(r"[A-Z]{1,2}")
 
 

@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 from leds.governance.authn import AuthenticatedUser
 from leds.governance.identity import PurposeStatement
-from leds.governance.minimise import allowed_classes
 from leds.model.codes import AuditKind
 from leds.service._base import Result
 from leds.service.biometrics import BiometricOps
+from leds.service.search import _Minimiser
 
 RecordFormat = Literal["json", "csv"]
 RECORD_FORMATS: tuple[RecordFormat, ...] = ("json", "csv")
@@ -116,13 +116,4 @@ class BiometricRecordOps(BiometricOps):
     def _may_see_identity(
         self, user: AuthenticatedUser, purpose: PurposeStatement, source: str
     ) -> bool:
-        allowed, _ = allowed_classes(
-            user.actor,
-            purpose,
-            source,
-            sensitive_step=False,
-            sensitive_justification=None,
-            vetting_valid=user.vetting_valid,
-            training_valid=user.training_valid,
-        )
-        return "identity" in allowed
+        return "identity" in _Minimiser(self, user, purpose)._allowed(source)[0]

@@ -139,13 +139,7 @@ class ExportOps(SearchOps):
         asked = _query_dict(query)
         if query.sources is not None:
             self._check_sources_asked(user, purpose, query)
-        _, searchable = self._authorise_sources(user, purpose, "search_person", asked)
-        wanted = query.sources or frozenset(SOURCES)
-        candidates = tuple(s for s in SOURCES if s in searchable and s in wanted)
-        decision, allowed = self._authorise_sources(
-            user, purpose, "export", asked, candidates or tuple(sorted(searchable))
-        )
-        scoped = dataclasses.replace(query, sources=frozenset(allowed) & wanted)
+        decision, scoped = self._export_scope(user, purpose, "search_person", asked, query)
         self._check_marker_filter(user, purpose, query)
         weights = self._weights()
         with self._store.engine.connect() as conn:
@@ -167,22 +161,36 @@ class ExportOps(SearchOps):
         from leds.search.vehicles import search_vehicles
 
         asked = _query_dict(query)
-        _, searchable = self._authorise_sources(user, purpose, "search_vehicle", asked)
-        wanted = query.sources or frozenset(SOURCES)
-        candidates = tuple(s for s in SOURCES if s in searchable and s in wanted)
-        decision, allowed = self._authorise_sources(
-            user, purpose, "export", asked, candidates or tuple(sorted(searchable))
-        )
-        scoped = dataclasses.replace(query, sources=frozenset(allowed) & wanted)
+        decision, scoped = self._export_scope(user, purpose, "search_vehicle", asked, query)
         self._check_vehicle_filters(user, purpose, query)
         with self._store.engine.connect() as conn:
             found = search_vehicles(conn, scoped)
         mini = _Minimiser(self, user, purpose)
         mini.walk(found)
+        self._minimise_vehicles(user, purpose, found)
         rows = vehicle_rows(found.hits, query.offset)
         return self._disclose(
             user, purpose, asked, decision, scoped.sources, found, mini, rows, VEHICLE_COLUMNS
         )
+
+    def _export_scope(
+        self,
+        user: AuthenticatedUser,
+        purpose: PurposeStatement,
+        search: str,
+        asked: dict[str, Any],
+        query: Any,
+    ) -> tuple[Any, Any]:
+        """An export needs the ``search`` and ``export`` on a source: (the export's decision,
+        the query narrowed to the sources allowed both and asked). Refused, and recorded,
+        when there are none."""
+        _, searchable = self._authorise_sources(user, purpose, search, asked)
+        wanted = query.sources or frozenset(SOURCES)
+        candidates = tuple(s for s in SOURCES if s in searchable and s in wanted)
+        decision, allowed = self._authorise_sources(
+            user, purpose, "export", asked, candidates or tuple(sorted(searchable))
+        )
+        return decision, dataclasses.replace(query, sources=frozenset(allowed) & wanted)
 
     def _disclose(
         self,

@@ -28,7 +28,6 @@ from leds.model.codes import AuditKind
 from leds.service._base import Result, ServiceBase
 
 MAX_ALERT_DAYS = 366
-_RULES_CACHE: dict[tuple[str, int, int], Rules] = {}  # DATA/misuse.toml, by path and mtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,21 +249,12 @@ class OversightOps(ServiceBase):
 
     def misuse_rules(self) -> Rules:
         """The deployment's misuse thresholds: ``DATA/misuse.toml`` over the shipped defaults
-        (read again when the file changes; refused, naming the key, when it is wrong)."""
+        (read at each use: a small file, read when an auditor asks for alerts; refused,
+        naming the key, when it is wrong)."""
         if self._data is None:
             return Rules()
         path = self._data / FILE_NAME
-        try:
-            stat = path.stat()
-        except OSError:
-            return Rules()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
-        cached = _RULES_CACHE.get(key)
-        if cached is None:
-            cached = load_rules(path)
-            _RULES_CACHE.clear()
-            _RULES_CACHE[key] = cached
-        return cached
+        return load_rules(path) if path.is_file() else Rules()
 
     def misuse_alerts(
         self,

@@ -253,22 +253,30 @@ class SearchOps(ServiceBase):
             return found
 
         found = self._search(user, purpose, "search_vehicle", _query_dict(query), run)
-        self._hide_vehicle_facets(user, purpose, found.value)
+        self._minimise_vehicles(user, purpose, found.value)
         return found
+
+    def _vehicle_fields_hidden(
+        self, user: AuthenticatedUser, purpose: PurposeStatement, fields: Any
+    ) -> set[str]:
+        """The names in ``fields`` (name -> (source, kind, payload key)) whose payload field
+        is of a class this user may not see."""
+        from leds.governance.minimise import classify_payload_key
+
+        mini = _Minimiser(self, user, purpose)
+        return {
+            name
+            for name, (source, kind, key) in fields.items()
+            if classify_payload_key(source, kind, key) not in mini._allowed(source)[0]
+        }
 
     def _vehicle_facets_hidden(
         self, user: AuthenticatedUser, purpose: PurposeStatement
     ) -> set[str]:
         """The vehicle facets drawn from a field whose class this user may not see."""
-        from leds.governance.minimise import classify_payload_key
         from leds.search.vehicles import FACET_FIELDS
 
-        mini = _Minimiser(self, user, purpose)
-        return {
-            facet
-            for facet, (source, kind, key) in FACET_FIELDS.items()
-            if classify_payload_key(source, kind, key) not in mini._allowed(source)[0]
-        }
+        return self._vehicle_fields_hidden(user, purpose, FACET_FIELDS)
 
     def _check_vehicle_filters(
         self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
@@ -284,11 +292,20 @@ class SearchOps(ServiceBase):
                 hint="filter on a facet listed with the results",
             )
 
-    def _hide_vehicle_facets(
+    def _minimise_vehicles(
         self, user: AuthenticatedUser, purpose: PurposeStatement, results: Any
     ) -> None:
+        """What the records' minimisation does not reach: the facets, and each hit's make,
+        model, colour and VIN (read from the DVLA record before it was minimised), left out
+        where their field's class is one the user may not see."""
+        from leds.search.vehicles import HIT_FIELDS
+
         for facet in self._vehicle_facets_hidden(user, purpose):
             results.facets.pop(facet, None)
+        hidden = self._vehicle_fields_hidden(user, purpose, HIT_FIELDS)
+        for hit in results.hits:
+            for name in hidden:
+                setattr(hit, name, None)
 
     def search_property(
         self, user: AuthenticatedUser, purpose: PurposeStatement, query: Any
