@@ -43,7 +43,7 @@ def test_fingerprint_search_decide_every_candidate_and_close(prints: Any, operat
     form = operator.get("/fingerprints")
     assert form.status_code == 200
     assert "investigative lead only" in form.text
-    assert "bozorth3" in form.text
+    assert "mcc-lssr" in form.text  # the search algorithm in force
     csrf = csrf_in(form.text)
     probe = probe_png(prints)
     sent = operator.post(

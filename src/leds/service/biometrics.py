@@ -317,11 +317,11 @@ class BiometricOps(ServiceBase):
         list_length: int | None = None,
     ) -> Result[Any]:
         """Search the fingerprint gallery with a probe print image (500 ppi): MCC-LSH
-        shortlist, Bozorth3 re-ranking; a recorded candidate list as for faces."""
+        shortlist, MCC LSS-R re-ranking; a recorded candidate list as for faces."""
         import hashlib
 
         from leds.biometrics import candidates
-        from leds.biometrics.fingerprint import ALGORITHM, extract
+        from leds.biometrics.fingerprint import SEARCH_ALGORITHM, extract
 
         length = candidates.check_list_length(list_length)
         query: dict[str, Any] = {"modality": "fingerprint", "list_length": length}
@@ -335,9 +335,10 @@ class BiometricOps(ServiceBase):
         def search(k: int) -> list[tuple[int, float]]:
             return [(int(c.slot), float(c.score)) for c in gallery.search(template, candidates=k)]
 
-        probe = _FingerprintProbe(digest, ALGORITHM, {"minutia_count": len(template.minutiae)})
+        facts = {"minutia_count": len(template.minutiae)}
+        probe = _FingerprintProbe(digest, SEARCH_ALGORITHM, facts)
         return self._record_search(
-            user, purpose, "fingerprint", query, decision, probe, search, length, ALGORITHM
+            user, purpose, "fingerprint", query, decision, probe, search, length, SEARCH_ALGORITHM
         )
 
     def _record_search(

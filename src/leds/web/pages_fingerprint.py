@@ -16,14 +16,14 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/fingerprints", response_class=HTMLResponse)
 def fingerprint_form(request: Request, s: Purposeful) -> HTMLResponse:
-    from leds.biometrics.fingerprint import ALGORITHM
+    from leds.biometrics.fingerprint import SEARCH_ALGORITHM
 
     return render(
         request,
         "fingerprint_search.html",
         s,
         max_mb=MAX_UPLOAD // (1024 * 1024),
-        algorithm=ALGORITHM,
+        algorithm=SEARCH_ALGORITHM,
     )
 
 

@@ -61,7 +61,7 @@ def test_enrol_world_search_and_remove(world: Path, tmp_path: Path) -> None:
     with store.transaction() as conn:
         hits = enrol.search(conn, gallery, probe, candidates=5)
     assert hits[0].template_id == tid
-    assert hits[0].score > 40
+    assert hits[0].score > 15  # MCC LSS-R x 100: non-mated pairs stay below about 6
     with store.transaction() as conn:
         assert enrol.remove(conn, gallery, tid, "retention period over") == row.record_id
         hits = enrol.search(conn, gallery, probe, candidates=5)

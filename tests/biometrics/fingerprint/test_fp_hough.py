@@ -37,7 +37,7 @@ def test_strongly_distorted_mates_are_ranked_first(gallery: FingerprintGallery) 
         probe = minutiae_synth.impression_minutiae(SEED, f, 1, 0.85)  # large elastic shift
         votes = gallery.prefilter(probe)
         assert int((votes > votes[f]).sum()) == 0, (f, votes[f], np.sort(votes)[-3:])
-        found = gallery.search(probe, candidates=3, shortlist=5, extend_below=None)
+        found = gallery.search(probe, candidates=3, shortlist=5)
         assert found[0].slot == f, found
         plain = _plain_vote(gallery, probe)
         plain_ranks.append(int((plain > plain[f]).sum()))

@@ -40,7 +40,7 @@ class Hit:
     rank: int
     template_id: int
     slot: int
-    score: int  # Bozorth3
+    score: float  # MCC LSS-R x 100 (0-100)
     record_id: int
     subject_record_id: int | None
     sample_ref: str
@@ -141,7 +141,7 @@ def search(
     candidates: int = 20,
     shortlist: int = DEFAULT_SHORTLIST,
 ) -> list[Hit]:
-    """1:N search: ranked live templates (best first) with their Bozorth3 scores."""
+    """1:N search: ranked live templates (best first) with their MCC LSS-R scores (0-100)."""
     if not 2 <= candidates <= 50:
         raise GalleryError(f"a candidate list holds 2-50 entries, not {candidates}")
     found = gallery.search(probe, candidates=candidates * 2, shortlist=max(shortlist, candidates))

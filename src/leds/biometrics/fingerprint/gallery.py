@@ -10,6 +10,8 @@ Layout of the directory the caller gives (``DATA/biometrics/fingerprint`` in a d
     sorted-keys.npy  (L, M) keys sorted per table    } written by rebuild(); rows of
     sorted-rows.npy  (L, M) their rows of keys.bin   } keys.bin beyond M are scanned
     cylinders.npy    (M,) slot, x, y, theta per row  } linearly
+    mcc.bin          matching cylinders (``mcc_match.CYL_DTYPE``, 72 bytes each), appended
+    mcc-index.bin    one 12-byte row per slot: its first row of mcc.bin u8, count u4
 
 A *slot* is the row of a template; it never changes (``biometric_templates.slot``).
 Enrolment appends (no training: the LSH functions are fixed). Removal sets a tombstone (the
@@ -19,16 +21,17 @@ sorts everything enrolled since the last rebuild.
 Search: the LSH collisions of the probe's MCC cylinders (``leds.biometrics.fingerprint.mcc``),
 weighted by inverse bucket frequency, vote for the pose (rotation, translation) that maps
 the colliding gallery minutia onto the probe minutia; a template's pre-filter score is its
-best pose cell (``prefilter``). The best ``shortlist`` are re-ranked by Bozorth3 (and the
-next ones by score, while no Bozorth3 score reaches ``EXTEND_BELOW`` and the time budget
-lasts); the result is a list of ``(slot, score)`` with the Bozorth3 score, best first.
+best pose cell (``prefilter``). The best ``shortlist`` by vote are re-ranked by MCC LSS-R
+(``leds.biometrics.fingerprint.mcc_match``, compiled) over their stored matching cylinders;
+the result is a list of candidates with that score (0-100), best first. (Layouts 1 and 2
+re-ranked a short list with Bozorth3, whose own mated/non-mated overlap on this generator
+capped hit@1 near 0.97: ``docs/biometrics.md``.)
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +40,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from leds.biometrics.fingerprint import mcc
+from leds.biometrics.fingerprint import mcc, mcc_match
 from leds.biometrics.fingerprint.errors import GalleryError
-from leds.biometrics.fingerprint.extract import ALGORITHM, Packed, Template, match_packed
+from leds.biometrics.fingerprint.extract import ALGORITHM, Template
 
 FORMAT_FAMILY = "leds-fingerprint-gallery/"
-FORMAT = FORMAT_FAMILY + "2"  # 2: L = 48 keys a cylinder of H = 18 bits (1: 32 of 14 bits)
+# 3: matching cylinders stored (mcc.bin) for MCC LSS-R re-ranking; 2: L = 48 keys a cylinder
+# of H = 18 bits; 1: 32 keys of 14 bits
+FORMAT = FORMAT_FAMILY + "3"
+SEARCH_ALGORITHM = f"{ALGORITHM.split('+')[0]}+mcc-lsh-hough+{mcc_match.VERSION}"
+MIDX_DTYPE = np.dtype([("start", "<u8"), ("count", "<u4")])
 SLOT_DTYPE = np.dtype(
     [("offset", "<u8"), ("length", "<u4"), ("ncyl", "<u2"), ("removed", "u1"), ("pad", "u1")]
 )
@@ -60,16 +67,14 @@ TRANS_BINS = 24
 HASH_SIZE = 4_194_301  # a prime; (slot, cell) sums of one search
 MAX_BUCKET_FRACTION = 0.002
 MAX_COLLISIONS = 1_200_000  # collisions a search examines at most (rarest buckets first)
-DEFAULT_SHORTLIST = 60
-EXTEND_BELOW = 34  # Bozorth3: below this the shortlist is extended (time allowing)
-BUDGET_S = 0.8
+DEFAULT_SHORTLIST = 2000  # templates re-ranked by MCC LSS-R (about 0.1 ms each)
 
 
 @dataclass(frozen=True)
 class Candidate:
     slot: int
-    score: int  # Bozorth3 raw score
-    prefilter: float  # MCC-LSH vote
+    score: float  # MCC LSS-R similarity x 100 (0-100)
+    prefilter: float  # MCC-LSH pose vote
 
 
 class FingerprintGallery:
@@ -83,16 +88,23 @@ class FingerprintGallery:
         A gallery of an older layout or other MCC/LSH parameters is refused (its keys mean
         nothing to this code) with the hint to open it with ``reindex=True``, which
         recomputes every key from ``templates.dat`` (``reindex()``) and only then records
-        the current layout in ``meta.json`` (an interrupted reindex is simply run again).
+        the current layout in ``meta.json`` (an interrupted reindex is simply run again). A
+        layout-2 gallery with the current LSH parameters only gains its matching cylinders.
         """
         self.path = Path(path)
         meta = self.path / "meta.json"
-        current = {"format": FORMAT, "algorithm": ALGORITHM, "mcc": _params()}
+        current = {
+            "format": FORMAT,
+            "algorithm": ALGORITHM,
+            "search": SEARCH_ALGORITHM,
+            "mcc": _params(),
+            "match": mcc_match.params(),
+        }
         if not meta.exists():
             if not create:
                 raise GalleryError(f"no fingerprint gallery at {self.path} (meta.json missing)")
             self.path.mkdir(parents=True, exist_ok=True)
-            for name in ("templates.dat", "slots.bin", "keys.bin"):
+            for name in ("templates.dat", "slots.bin", "keys.bin", "mcc.bin", "mcc-index.bin"):
                 (self.path / name).touch()
             meta.write_text(json.dumps(current, indent=1))
         doc = json.loads(meta.read_text())
@@ -103,7 +115,7 @@ class FingerprintGallery:
             tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32], npt.NDArray[np.void]] | None
         ) = None
         self._slots: npt.NDArray[np.void] | None = None
-        if fmt != FORMAT or doc.get("mcc") != current["mcc"]:
+        if fmt != FORMAT or any(doc.get(k) != current[k] for k in ("mcc", "match", "search")):
             if not reindex:
                 raise GalleryError(
                     f"the gallery at {self.path} has another layout ({fmt}) or other MCC/LSH "
@@ -111,7 +123,7 @@ class FingerprintGallery:
                     hint="reindex it from its templates: `leds biometrics enrol --modality "
                     "fingerprint --reindex` (or FingerprintGallery(path, reindex=True))",
                 )
-            self.reindex()
+            self.reindex(keys=doc.get("mcc") != current["mcc"])
             meta.write_text(json.dumps(current, indent=1))
 
     # --- reading ---------------------------------------------------------------------
@@ -150,15 +162,26 @@ class FingerprintGallery:
         offset = tpl_path.stat().st_size
         slots: list[int] = []
         rows = []
+        mcc_start = (self.path / "mcc.bin").stat().st_size // mcc_match.CYL_DTYPE.itemsize
+        index = self.path / "mcc-index.bin"
+        if index.stat().st_size > first * MIDX_DTYPE.itemsize:  # rows of an interrupted enrol
+            os.truncate(index, first * MIDX_DTYPE.itemsize)
         with (
             tpl_path.open("ab") as tf,
             (self.path / "keys.bin").open("ab") as kf,
+            (self.path / "mcc.bin").open("ab") as mf,
+            (self.path / "mcc-index.bin").open("ab") as xf,
         ):
             for i, t in enumerate(templates):
                 data = t.to_iso()
                 slot = first + i
-                kr = _key_rows(Template.from_iso(data), slot)
+                stored = Template.from_iso(data)  # what a search will read back
+                kr = _key_rows(stored, slot)
+                cyl = mcc_match.cylinders(stored)
                 kf.write(kr.tobytes())
+                mf.write(cyl.tobytes())
+                xf.write(np.array([(mcc_start, len(cyl))], dtype=MIDX_DTYPE).tobytes())
+                mcc_start += len(cyl)
                 tf.write(data)
                 rows.append((offset, len(data), len(kr), 0, 0))
                 offset += len(data)
@@ -360,73 +383,93 @@ class FingerprintGallery:
         votes[rows_s["removed"] != 0] = 0.0
         return votes
 
+    def similarities(
+        self, probe: Template, slots: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """MCC LSS-R similarity (0-1) of a probe with the templates in ``slots``."""
+        index = np.fromfile(self.path / "mcc-index.bin", dtype=MIDX_DTYPE)
+        if len(index) < len(self):
+            raise GalleryError(
+                f"the gallery at {self.path} lacks matching cylinders for slots "
+                f"{len(index)}-{len(self) - 1}",
+                hint="reindex it: `leds biometrics enrol --modality fingerprint --reindex`",
+            )
+        rows = index[slots]
+        counts = rows["count"].astype(np.int64)
+        starts = rows["start"].astype(np.int64)
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(len(slots))
+        take = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        stored = np.memmap(self.path / "mcc.bin", dtype=mcc_match.CYL_DTYPE, mode="r")
+        gathered = np.asarray(stored[take])
+        del stored
+        local = np.cumsum(counts) - counts
+        return mcc_match.similarity_many(mcc_match.cylinders(probe), gathered, local, counts)
+
     def search(
         self,
         probe: Template,
         *,
         candidates: int = 20,
         shortlist: int = DEFAULT_SHORTLIST,
-        extend_below: int | None = EXTEND_BELOW,
-        budget_s: float = BUDGET_S,
         bucket_fraction: float = MAX_BUCKET_FRACTION,
         max_entries: int = MAX_COLLISIONS,
     ) -> list[Candidate]:
-        """Ranked candidates for a probe: MCC-LSH + Hough shortlist, then Bozorth3 re-ranking.
+        """Ranked candidates for a probe: MCC-LSH + Hough shortlist, then MCC LSS-R.
 
-        ``shortlist`` templates (best votes) are always compared. While the best Bozorth3
-        score so far is below ``extend_below`` and the search has used less than
-        ``budget_s`` seconds, the next ``shortlist // 2`` by vote are compared too (a mate the
-        pre-filter ranked low is then still found when time allows; a non-mated search uses
-        its whole budget). ``extend_below=None`` turns this off.
+        The ``shortlist`` templates with the best pre-filter votes (those with any vote) are
+        compared with the probe by MCC LSS-R; the best ``candidates`` by that score are
+        returned (ties by vote, then slot).
         """
         if candidates < 1 or shortlist < 1:
             raise GalleryError("candidates and shortlist must be at least 1")
-        t0 = time.perf_counter()
         votes = self.prefilter(probe, bucket_fraction=bucket_fraction, max_entries=max_entries)
         positive = int((votes > 0).sum()) if len(votes) else 0
         if positive == 0:
             return []
-        k = min(positive, max(shortlist * 8, 2000) if extend_below is not None else shortlist)
+        k = min(positive, shortlist)
         order = np.argpartition(-votes, k - 1)[:k]
-        order = order[np.argsort(-votes[order], kind="stable")]
-        pp = Packed(probe)
-        out: list[Candidate] = []
-        rows = self._slot_rows()
-        done = 0
-        step = max(1, shortlist // 2)
-        with (self.path / "templates.dat").open("rb") as fh:
-            while done < len(order):
-                end = shortlist if done == 0 else done + step
-                for s in order[done:end]:
-                    fh.seek(int(rows[s]["offset"]))
-                    g = Template.from_iso(fh.read(int(rows[s]["length"])))
-                    out.append(Candidate(int(s), match_packed(pp, Packed(g)), float(votes[s])))
-                done = min(end, len(order))
-                best = max(c.score for c in out)
-                if (
-                    extend_below is None
-                    or best >= extend_below
-                    or time.perf_counter() - t0 > budget_s
-                ):
-                    break
+        sims = self.similarities(probe, order.astype(np.int64))
+        out = [
+            Candidate(int(s), mcc_match.score_of(float(x)), float(votes[s]))
+            for s, x in zip(order, sims, strict=True)
+        ]
         out.sort(key=lambda c: (-c.score, -c.prefilter, c.slot))
         return out[:candidates]
 
-    def reindex(self, progress: Callable[[int], None] | None = None) -> None:
-        """Recompute every cylinder key from the stored templates (after a parameter change)."""
+    def reindex(self, progress: Callable[[int], None] | None = None, *, keys: bool = True) -> None:
+        """Recompute every template's matching cylinders and, with ``keys``, its LSH keys
+        from the stored templates (after a parameter or layout change)."""
         rows = self._slot_rows()
+        key_tmp, mcc_tmp, idx_tmp = (
+            self.path / "keys.bin.tmp", self.path / "mcc.bin.tmp", self.path / "mcc-index.bin.tmp"
+        )  # fmt: skip
+        start = 0
         with (
             (self.path / "templates.dat").open("rb") as fh,
-            (self.path / "keys.bin.tmp").open("wb") as kf,
+            key_tmp.open("wb") as kf,
+            mcc_tmp.open("wb") as mf,
+            idx_tmp.open("wb") as xf,
         ):
             for s in range(len(rows)):
                 fh.seek(int(rows[s]["offset"]))
                 t = Template.from_iso(fh.read(int(rows[s]["length"])))
-                kf.write(_key_rows(t, s).tobytes())
+                if keys:
+                    kf.write(_key_rows(t, s).tobytes())
+                cyl = mcc_match.cylinders(t)
+                mf.write(cyl.tobytes())
+                xf.write(np.array([(start, len(cyl))], dtype=MIDX_DTYPE).tobytes())
+                start += len(cyl)
                 if progress is not None and (s + 1) % 1000 == 0:
                     progress(s + 1)
-        os.replace(self.path / "keys.bin.tmp", self.path / "keys.bin")
-        self.rebuild()
+        os.replace(mcc_tmp, self.path / "mcc.bin")
+        os.replace(idx_tmp, self.path / "mcc-index.bin")
+        if keys:
+            os.replace(key_tmp, self.path / "keys.bin")
+            self.rebuild()
+        else:
+            key_tmp.unlink()
 
 
 def _params() -> dict[str, Any]:
