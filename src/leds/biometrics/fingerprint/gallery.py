@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from leds.biometrics.fingerprint import mcc, mcc_match
+from leds.biometrics.fingerprint import _vote, mcc, mcc_match
 from leds.biometrics.fingerprint.errors import GalleryError
 from leds.biometrics.fingerprint.extract import ALGORITHM, Template
 
@@ -64,9 +64,9 @@ GEO_DTYPE = np.dtype([("slot", "<i4"), ("x", "<f4"), ("y", "<f4"), ("theta", "<f
 ROT_BINS = 12
 TRANS_CELL = 40.0  # px
 TRANS_BINS = 24
-HASH_SIZE = 4_194_301  # a prime; (slot, cell) sums of one search
+HASH_BITS = 22  # 4,194,304 hashed (slot, cell) sums a search and grid
 MAX_BUCKET_FRACTION = 0.002
-MAX_COLLISIONS = 1_200_000  # collisions a search examines at most (rarest buckets first)
+MAX_COLLISIONS = 3_000_000  # collisions a search examines at most (rarest buckets first)
 DEFAULT_SHORTLIST = 2000  # templates re-ranked by MCC LSS-R (about 0.1 ms each)
 
 
@@ -251,6 +251,64 @@ class FingerprintGallery:
                 )
         return self._sorted
 
+    def _buckets(
+        self, probe_keys: npt.NDArray[np.uint32], bucket_fraction: float, max_entries: int
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """The LSH buckets a probe's cylinder keys ``(L, n_p)`` fall in, as segment groups.
+
+        Returns ``(groups, M)``: each group ``(table, lo, count, probe cylinder, weight,
+        rows (L, n), slot, x, y, theta)`` lists buckets (``rows[table, lo : lo + count]``
+        are rows of the geometry arrays ``slot``, ``x``, ``y``, ``theta``) -- one group for
+        the sorted index (rows ``< M`` of ``keys.bin``), one for the rows enrolled since the
+        last rebuild, if any. A bucket weighs ``log(total / its size)``; buckets over
+        ``bucket_fraction`` of all cylinders are skipped (stop-words: near-empty cylinders),
+        and so are the most common of the rest when there would be more than
+        ``max_entries`` collisions (the rarest first: bounded work a search).
+        """
+        sk, sr, geo = self._index()
+        m = sk.shape[1]
+        tail = np.fromfile(self.path / "keys.bin", dtype=KEY_DTYPE, offset=m * KEY_DTYPE.itemsize)
+        total = m + len(tail)
+        cap = max(8, int(total * bucket_fraction))
+        n_p = probe_keys.shape[1]
+        lo = np.empty((mcc.L, n_p), dtype=np.int64)
+        cnt = np.empty((mcc.L, n_p), dtype=np.int64)
+        for t in range(mcc.L):
+            lo[t] = np.searchsorted(sk[t], probe_keys[t], "left")
+            cnt[t] = np.searchsorted(sk[t], probe_keys[t], "right") - lo[t]
+        groups = [(lo, cnt, np.asarray(sr), geo)]
+        if len(tail):  # rows enrolled since the last rebuild: sort each table's column
+            order = np.argsort(tail["keys"], axis=0, kind="stable").T.astype(np.int32)
+            tsorted = np.take_along_axis(tail["keys"], order.T, axis=0).T
+            tlo = np.empty_like(lo)
+            tcnt = np.empty_like(cnt)
+            for t in range(mcc.L):
+                tlo[t] = np.searchsorted(tsorted[t], probe_keys[t], "left")
+                tcnt[t] = np.searchsorted(tsorted[t], probe_keys[t], "right") - tlo[t]
+            tgeo = np.empty(len(tail), dtype=GEO_DTYPE)
+            for name in GEO_DTYPE.names or ():
+                tgeo[name] = tail[name]
+            groups.append((tlo, tcnt, order, tgeo))
+        size: npt.NDArray[np.int64] = cnt + groups[1][1] if len(groups) > 1 else cnt
+        sizes = np.sort(size[(size > 0) & (size <= cap)])
+        if sizes.size and int(sizes.sum()) > max_entries:
+            last = int(np.searchsorted(np.cumsum(sizes), max_entries, "right")) - 1
+            cap = int(sizes[max(0, last)])
+        ok = (size > 0) & (size <= cap)
+        table, probe = np.nonzero(ok)
+        weight = np.log(total / size[table, probe])
+        out = []
+        for g_lo, g_cnt, rows, g_geo in groups:
+            c = g_cnt[table, probe]
+            keep = c > 0
+            out.append(
+                (
+                    table[keep], g_lo[table, probe][keep], c[keep], probe[keep], weight[keep],
+                    rows, g_geo["slot"], g_geo["x"], g_geo["y"], g_geo["theta"],
+                )
+            )  # fmt: skip
+        return out, m
+
     def collisions(
         self,
         probe_keys: npt.NDArray[np.uint32],
@@ -258,67 +316,24 @@ class FingerprintGallery:
         bucket_fraction: float = MAX_BUCKET_FRACTION,
         max_entries: int = MAX_COLLISIONS,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], int]:
-        """LSH collisions of a probe's cylinder keys ``(L, n_p)`` with the gallery's.
-
-        Returns ``(row, probe cylinder, weight, M)``: one entry per table where a gallery
-        cylinder (a row of ``keys.bin``, removed slots included; rows from ``M`` on were
-        enrolled after the last rebuild) shares its key with a probe cylinder, weighted
-        ``log(total / bucket size)``; buckets over ``bucket_fraction`` of all cylinders are
-        skipped (stop-words: near-empty cylinders), and so are the most common of the rest
-        when there would be more than ``max_entries`` collisions.
-        """
-        sk, sr, _geo = self._index()
-        m = sk.shape[1]
-        tail = np.fromfile(self.path / "keys.bin", dtype=KEY_DTYPE, offset=m * KEY_DTYPE.itemsize)
-        total = m + len(tail)
-        cap = max(8, int(total * bucket_fraction))
-        # first pass: the bucket of every (table, probe cylinder)
-        found: list[list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Any]]] = []
-        sizes: list[npt.NDArray[np.intp]] = []
-        for t in range(mcc.L):
-            keys = probe_keys[t]
-            lo = np.searchsorted(sk[t], keys, "left")
-            cnt = np.searchsorted(sk[t], keys, "right") - lo
-            parts: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], Any]] = [(lo, cnt, sr[t])]
-            c = cnt
-            if len(tail):  # rows enrolled since the last rebuild: sort this table's column
-                col = tail["keys"][:, t]
-                torder = np.argsort(col, kind="stable")
-                tsorted = col[torder]
-                tlo = np.searchsorted(tsorted, keys, "left")
-                tcnt = np.searchsorted(tsorted, keys, "right") - tlo
-                parts.append((tlo, tcnt, m + torder.astype(np.int64)))
-                c = cnt + tcnt
-            found.append(parts)
-            sizes.append(c)
-        # the rarest buckets first, up to max_entries collisions in all (bounded work a search
-        # whatever the gallery size; a large gallery skips more of its common buckets)
-        allc = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.intp)
-        allc = np.sort(allc[(allc > 0) & (allc <= cap)])
-        if allc.size and int(allc.sum()) > max_entries:
-            cap = int(allc[max(0, int(np.searchsorted(np.cumsum(allc), max_entries, "right")) - 1)])
-        rows_out: list[npt.NDArray[np.int64]] = []
-        probe_out: list[npt.NDArray[np.int64]] = []
-        weight: list[npt.NDArray[np.float64]] = []
-        for parts, c in zip(found, sizes, strict=True):
-            ok = (c > 0) & (c <= cap)
-            if not ok.any():
+        """LSH collisions of a probe's cylinder keys ``(L, n_p)`` with the gallery's, one
+        entry each: ``(row of keys.bin, probe cylinder, weight, M)`` (rows from ``M`` on
+        were enrolled after the last rebuild); the buckets as ``_buckets`` chooses them."""
+        groups, m = self._buckets(probe_keys, bucket_fraction, max_entries)
+        rows_out, probe_out, weight_out = [], [], []
+        for i, (table, lo, cnt, probe, weight, rows, *_geo) in enumerate(groups):
+            k = int(cnt.sum())
+            if k == 0:
                 continue
-            pcs = np.flatnonzero(ok)
-            w = np.log(total / c[ok])
-            for part_lo, part_cnt, rows in parts:
-                pc = part_cnt[ok]
-                k = int(pc.sum())
-                if k == 0:
-                    continue
-                starts = np.repeat(part_lo[ok] - np.cumsum(pc) + pc, pc) + np.arange(k)
-                rows_out.append(np.asarray(rows[starts]).astype(np.int64))
-                probe_out.append(np.repeat(pcs, pc))
-                weight.append(np.repeat(w, pc))
+            at = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(k)
+            got = np.asarray(rows[np.repeat(table, cnt), at]).astype(np.int64)
+            rows_out.append(got + (m if i else 0))
+            probe_out.append(np.repeat(probe, cnt).astype(np.int64))
+            weight_out.append(np.repeat(weight, cnt))
         if not rows_out:
             z = np.zeros(0, dtype=np.int64)
             return z, z, np.zeros(0), m
-        return np.concatenate(rows_out), np.concatenate(probe_out), np.concatenate(weight), m
+        return np.concatenate(rows_out), np.concatenate(probe_out), np.concatenate(weight_out), m
 
     def prefilter(
         self,
@@ -335,51 +350,20 @@ class FingerprintGallery:
         ``TRANS_BINS``^2 cells of ``TRANS_CELL`` px, two grids offset by half a cell). A
         mate's true collisions agree on one pose even when they are few (large elastic
         distortion breaks most cylinders); chance collisions scatter over the cells. The
-        (slot, cell) sums are kept in a hashed table of ``HASH_SIZE`` entries (linear time;
-        an unrelated (slot, cell) sharing an entry only adds a little noise).
+        vote is compiled (``_vote.pose_vote``; hashed (slot, cell) sums, ``2^HASH_BITS``).
         """
         rows_s = self._slot_rows()
         n = len(rows_s)
-        votes = np.zeros(n, dtype=np.float64)
         if n == 0:
-            return votes
+            return np.zeros(0, dtype=np.float64)
         pk, pwhere = mcc.template_keys_at(probe)
         if pk.shape[1] == 0:
-            return votes
-        row, pc, w, m = self.collisions(
-            pk, bucket_fraction=bucket_fraction, max_entries=max_entries
-        )
-        if row.size == 0:
-            return votes
-        _sk, _sr, geo = self._index()
-        if row.max() < m:
-            g = geo[row]
-        else:  # some rows were enrolled after the last rebuild: read them from keys.bin
-            tail = np.fromfile(
-                self.path / "keys.bin", dtype=KEY_DTYPE, offset=m * KEY_DTYPE.itemsize
-            )
-            g = np.empty(row.size, dtype=GEO_DTYPE)
-            main = row < m
-            g[main] = geo[row[main]]
-            for name in GEO_DTYPE.names or ():
-                g[name][~main] = tail[name][row[~main] - m]
-        slot = g["slot"].astype(np.int64)
-        gx, gy = g["x"], g["y"]
-        rot = np.mod(pwhere[pc, 2].astype(np.float32) - g["theta"], np.float32(2 * np.pi))
-        c, s = np.cos(rot), np.sin(rot)
-        tx = pwhere[pc, 0].astype(np.float32) - (c * gx - s * gy)
-        ty = pwhere[pc, 1].astype(np.float32) - (s * gx + c * gy)
-        cells = ROT_BINS * TRANS_BINS * TRANS_BINS
-        half = TRANS_BINS // 2
-        for off in (0.0, 0.5):
-            rb = np.floor(rot * np.float32(ROT_BINS / (2 * np.pi)) + off).astype(np.int64)
-            bx = np.floor(tx / np.float32(TRANS_CELL) + off).astype(np.int64) + half
-            by = np.floor(ty / np.float32(TRANS_CELL) + off).astype(np.int64) + half
-            cell = ((rb % ROT_BINS) * TRANS_BINS + np.clip(bx, 0, TRANS_BINS - 1)) * TRANS_BINS
-            cell += np.clip(by, 0, TRANS_BINS - 1)
-            h = (slot * cells + cell) % HASH_SIZE
-            table = np.bincount(h, weights=w, minlength=HASH_SIZE)
-            np.maximum.at(votes, slot, table[h])
+            return np.zeros(n, dtype=np.float64)
+        groups, _m = self._buckets(pk, bucket_fraction, max_entries)
+        votes: npt.NDArray[np.float64] = _vote.pose_vote(
+            groups, pwhere, n, rot_bins=ROT_BINS, trans_bins=TRANS_BINS,
+            trans_cell=TRANS_CELL, hash_bits=HASH_BITS,
+        )  # fmt: skip
         votes[rows_s["removed"] != 0] = 0.0
         return votes
 
