@@ -67,7 +67,7 @@ TRANS_BINS = 24
 HASH_BITS = 22  # 4,194,304 hashed (slot, cell) sums a search and grid
 MAX_BUCKET_FRACTION = 0.002
 MAX_COLLISIONS = 3_000_000  # collisions a search examines at most (rarest buckets first)
-DEFAULT_SHORTLIST = 2000  # templates re-ranked by MCC LSS-R (about 0.1 ms each)
+DEFAULT_SHORTLIST = 5000  # templates re-ranked by MCC LSS-R (about 0.11 ms of CPU each)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from leds.biometrics.fingerprint.extract import Template
@@ -371,20 +371,28 @@ def _lssr(
     return total / n_p
 
 
-@njit(cache=True)
+_CHUNKS = 64  # work items of a one-to-many comparison (shared by numba's threads)
+
+
+@njit(cache=True, parallel=True)
 def _many(
     px: Any, py: Any, pt: Any, pm: Any, pb: Any,
     gx: Any, gy: Any, gt: Any, gm: Any, gb: Any, starts: Any, counts: Any,
 ) -> Any:  # fmt: skip
-    out = np.zeros(starts.size)
+    """One probe against many templates, in chunks spread over numba's threads (each chunk
+    has its own scratch matrix; the result does not depend on the thread count)."""
+    n = starts.size
+    out = np.zeros(n)
     most = 1
     for c in counts:
         most = max(most, c)
-    sim = np.empty((px.size, most))
-    for k in range(starts.size):
-        s = starts[k]
-        e = s + counts[k]
-        out[k] = _lssr(px, py, pt, pm, pb, gx[s:e], gy[s:e], gt[s:e], gm[s:e], gb[s:e], sim)
+    chunks = min(_CHUNKS, n)
+    for c in prange(chunks):
+        sim = np.empty((px.size, most))
+        for k in range(c * n // chunks, (c + 1) * n // chunks):
+            s = starts[k]
+            e = s + counts[k]
+            out[k] = _lssr(px, py, pt, pm, pb, gx[s:e], gy[s:e], gt[s:e], gm[s:e], gb[s:e], sim)
     return out
 
 
