@@ -207,3 +207,28 @@ def test_a_gallery_missing_cylinders_for_some_slots_says_how_to_mend_it(tmp_path
     (new,) = gal.enrol([minutiae_synth.impression_minutiae(9, 77, 0, 0.1)])
     assert index.stat().st_size == 13 * 12
     assert gal.search(minutiae_synth.impression_minutiae(9, 77, 1, 0.1))[0].slot == new
+
+
+def test_removal_erases_the_template_and_its_cylinders(tmp_path: Path) -> None:
+    path = tmp_path / "fp"
+    gal = FingerprintGallery(path)
+    prints = [minutiae_synth.impression_minutiae(9, f, 0, 0.1) for f in range(20)]
+    gal.enrol(prints)
+    gal.rebuild()
+    record = prints[6].to_iso()
+    assert record in (path / "templates.dat").read_bytes()
+    index = np.fromfile(path / "mcc-index.bin", dtype=[("start", "<u8"), ("count", "<u4")])
+    start, count = int(index[6]["start"]), int(index[6]["count"])
+    assert gal.remove([6]) == 1
+    assert record not in (path / "templates.dat").read_bytes()
+    cyl = (path / "mcc.bin").read_bytes()[start * 72 : (start + count) * 72]
+    assert count > 0
+    assert cyl == bytes(count * 72)
+    with pytest.raises(GalleryError, match="removed"):
+        gal.template(6)
+    probe = minutiae_synth.impression_minutiae(9, 6, 1, 0.1)
+    assert 6 not in [c.slot for c in gal.search(probe)]
+    # a reindex skips the erased slot; the others are found as before
+    gal.reindex()
+    assert 6 not in [c.slot for c in gal.search(probe)]
+    assert gal.search(minutiae_synth.impression_minutiae(9, 7, 1, 0.1))[0].slot == 7

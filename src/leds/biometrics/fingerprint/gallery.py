@@ -144,6 +144,8 @@ class FingerprintGallery:
         rows = self._slot_rows()
         if not 0 <= slot < len(rows):
             raise GalleryError(f"slot {slot} is not in the gallery ({len(rows)} slots)")
+        if rows[slot]["removed"]:
+            raise GalleryError(f"slot {slot} was removed: its template is erased")
         with (self.path / "templates.dat").open("rb") as fh:
             fh.seek(int(rows[slot]["offset"]))
             return Template.from_iso(fh.read(int(rows[slot]["length"])))
@@ -194,15 +196,28 @@ class FingerprintGallery:
         return slots
 
     def remove(self, slots: Sequence[int]) -> int:
-        """Tombstone slots (never returned by search again). Returns how many were active."""
+        """Tombstone slots (never returned by search again) and erase their templates: the
+        ISO record and the matching cylinders are overwritten with zeros at once; the LSH
+        keys and cylinder positions leave the index at the next ``rebuild()``. Returns how
+        many were active."""
         rows = np.memmap(self.path / "slots.bin", dtype=SLOT_DTYPE, mode="r+")
+        index = np.fromfile(self.path / "mcc-index.bin", dtype=MIDX_DTYPE)
         n = 0
-        for s in slots:
-            if not 0 <= s < rows.shape[0]:
-                raise GalleryError(f"slot {s} is not in the gallery ({rows.shape[0]} slots)")
-            if rows[s]["removed"] == 0:
-                rows[s]["removed"] = 1
-                n += 1
+        with (
+            (self.path / "templates.dat").open("r+b") as tf,
+            (self.path / "mcc.bin").open("r+b") as mf,
+        ):
+            for s in slots:
+                if not 0 <= s < rows.shape[0]:
+                    raise GalleryError(f"slot {s} is not in the gallery ({rows.shape[0]} slots)")
+                if rows[s]["removed"] == 0:
+                    rows[s]["removed"] = 1
+                    n += 1
+                tf.seek(int(rows[s]["offset"]))
+                tf.write(bytes(int(rows[s]["length"])))
+                if s < len(index):
+                    mf.seek(int(index[s]["start"]) * mcc_match.CYL_DTYPE.itemsize)
+                    mf.write(bytes(int(index[s]["count"]) * mcc_match.CYL_DTYPE.itemsize))
         rows.flush()
         del rows
         self._slots = None
@@ -437,6 +452,9 @@ class FingerprintGallery:
             idx_tmp.open("wb") as xf,
         ):
             for s in range(len(rows)):
+                if rows[s]["removed"]:  # erased: nothing to index
+                    xf.write(np.array([(start, 0)], dtype=MIDX_DTYPE).tobytes())
+                    continue
                 fh.seek(int(rows[s]["offset"]))
                 t = Template.from_iso(fh.read(int(rows[s]["length"])))
                 if keys:
