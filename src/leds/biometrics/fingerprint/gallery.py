@@ -386,14 +386,14 @@ class FingerprintGallery:
         self, probe: Template, slots: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
         """MCC LSS-R similarity (0-1) of a probe with the templates in ``slots``."""
-        index = np.fromfile(self.path / "mcc-index.bin", dtype=MIDX_DTYPE)
-        if len(index) < len(self):
+        indexed = (self.path / "mcc-index.bin").stat().st_size // MIDX_DTYPE.itemsize
+        if indexed < len(self):
             raise GalleryError(
                 f"the gallery at {self.path} lacks matching cylinders for slots "
-                f"{len(index)}-{len(self) - 1}",
+                f"{indexed}-{len(self) - 1}",
                 hint="reindex it: `leds biometrics enrol --modality fingerprint --reindex`",
             )
-        rows = index[slots]
+        rows = np.asarray(np.memmap(self.path / "mcc-index.bin", dtype=MIDX_DTYPE, mode="r")[slots])
         counts = rows["count"].astype(np.int64)
         starts = rows["start"].astype(np.int64)
         total = int(counts.sum())

@@ -94,6 +94,20 @@ def _adiff(a: float, b: float) -> float:
     return d
 
 
+@njit(cache=True, inline="always")
+def _push(hx: F64, hy: F64, k: int, low: int, x: float, y: float) -> int:
+    """Add a point to a monotone chain, first dropping the points it makes non-convex."""
+    while (
+        k >= low
+        and (hx[k - 1] - hx[k - 2]) * (y - hy[k - 2]) - (hy[k - 1] - hy[k - 2]) * (x - hx[k - 2])
+        <= 0
+    ):
+        k -= 1
+    hx[k] = x
+    hy[k] = y
+    return k + 1
+
+
 @njit(cache=True)
 def _hull(x: F64, y: F64) -> tuple[F64, F64]:
     """Convex hull (counter-clockwise, Andrew's monotone chain)."""
@@ -104,29 +118,11 @@ def _hull(x: F64, y: F64) -> tuple[F64, F64]:
     hx = np.empty(2 * n + 1)
     hy = np.empty(2 * n + 1)
     k = 0
-    for i in range(n):
-        while (
-            k >= 2
-            and (hx[k - 1] - hx[k - 2]) * (py[i] - hy[k - 2])
-            - (hy[k - 1] - hy[k - 2]) * (px[i] - hx[k - 2])
-            <= 0
-        ):
-            k -= 1
-        hx[k] = px[i]
-        hy[k] = py[i]
-        k += 1
-    t = k + 1
-    for i in range(n - 2, -1, -1):
-        while (
-            k >= t
-            and (hx[k - 1] - hx[k - 2]) * (py[i] - hy[k - 2])
-            - (hy[k - 1] - hy[k - 2]) * (px[i] - hx[k - 2])
-            <= 0
-        ):
-            k -= 1
-        hx[k] = px[i]
-        hy[k] = py[i]
-        k += 1
+    for i in range(n):  # lower chain
+        k = _push(hx, hy, k, 2, px[i], py[i])
+    upper = k + 1
+    for i in range(n - 2, -1, -1):  # upper chain
+        k = _push(hx, hy, k, upper, px[i], py[i])
     return hx[: max(k - 1, 0)].copy(), hy[: max(k - 1, 0)].copy()
 
 
