@@ -116,6 +116,74 @@ def test_an_evaluation_is_recorded_and_read_back(service: Service, store: Store)
         service.biometric_plot(AUDITOR, OVERSIGHT, evaluation_id, "cmc.png")
 
 
+def test_a_fingerprint_evaluation_is_recorded_and_backs_a_threshold(
+    service: Service, store: Store
+) -> None:
+    """The fingerprint report runs the gallery's own search, under the algorithm name a
+    fingerprint search records: a threshold it evaluated can be proposed and approved and is
+    then in force for fingerprint searches; one it did not evaluate is refused."""
+    from leds.biometrics import thresholds as th
+    from leds.biometrics.fingerprint import SEARCH_ALGORITHM
+    from leds.biometrics.report import load_manifest
+
+    shipped = th.shipped_defaults()["fingerprint"]
+    run = service.biometric_evaluate(
+        STEWARD, ADMIN, modality="fingerprint", thresholds=(6.5,), gallery_persons=40
+    )
+    manifest = run.value
+    assert manifest.modality == "fingerprint"
+    assert manifest.algorithm == SEARCH_ALGORITHM
+    assert manifest.evaluated(6.5)
+    assert manifest.evaluated(shipped)
+    assert manifest.directory.name.startswith("fingerprint-")
+    assert load_manifest(manifest.directory).sha256 == manifest.sha256
+    entry = _entry(store, run.audit_seq)  # one entry, the last
+    assert entry.operation == "biometric_evaluate"
+    assert entry.query["modality"] == "fingerprint"
+    assert entry.query["gallery_persons"] == 40
+    evaluation_id = entry.outcome["evaluation_id"]
+
+    result = service.biometric_performance(AUDITOR, OVERSIGHT)
+    face, fingerprint = result.value
+    assert face.evaluation is None
+    e = fingerprint.evaluation
+    assert e is not None
+    assert (e.evaluation_id, e.algorithm) == (evaluation_id, SEARCH_ALGORITHM)
+    f = e.figures
+    assert f["probes"]["mated"] == 20  # half the gallery's persons
+    assert f["probes"]["nonmated"] == 40
+    assert "synthetic prints" in f["probes"]["data"]
+    assert f["gallery"]["persons"] == 40
+    assert f["gallery"]["enrolment_attempts"] == 40
+    assert f["gallery"]["size"] == 40 - f["gallery"]["failure_to_enrol"]
+    assert f["overall"]["fnir_rank1"] < 0.25  # LSS-R finds its mates (misses: failures)
+    at = {round(p["threshold"], 6): p for p in f["overall"]["at_thresholds"]}
+    assert set(at) == {6.5, shipped}
+    assert at[shipped]["fpir"] < 0.1
+    assert any("Synthetic prints" in n for n in f["notes"])
+    assert {p["name"] for p in e.plots} >= {"det.png", "cmc.png", "histogram.png"}
+
+    with pytest.raises(th.ThresholdError, match=r"no figures at threshold 7\.25"):
+        service.threshold_propose(
+            STEWARD, ADMIN, "fingerprint", 7.25, manifest.directory, "not what was evaluated"
+        )
+    with pytest.raises(th.ThresholdError, match="evaluates fingerprint, not face"):
+        service.threshold_propose(
+            STEWARD, ADMIN, "face", 6.5, manifest.directory, "the wrong modality's report"
+        )
+    proposed = service.threshold_propose(
+        STEWARD, ADMIN, "fingerprint", 6.5, manifest.directory, "more mates above threshold"
+    ).value
+    assert (proposed.algorithm, proposed.status) == (SEARCH_ALGORITHM, "proposed")
+    fingerprint = service.biometric_performance(AUDITOR, OVERSIGHT).value[1]
+    assert fingerprint.report_evaluations == {proposed.version: evaluation_id}
+    service.threshold_decide(AUDITOR, OVERSIGHT, "fingerprint", proposed.version, approve=True)
+    with store.engine.connect() as conn:
+        now = th.in_force(conn, "fingerprint")
+    assert (now.version, now.threshold) == (proposed.version, 6.5)
+    assert now.applies_to(SEARCH_ALGORITHM)  # what every fingerprint search checks
+
+
 @pytest.mark.parametrize(
     ("user", "purpose"),
     [(CONSTABLE, STOP), (ADMINISTRATOR, ADMIN), (OPERATOR, STOP)],

@@ -128,6 +128,39 @@ def test_threshold_change_needs_a_report_and_oversight(service: Service, tmp_pat
     assert listed.threshold == pytest.approx(0.84)
 
 
+def test_fingerprint_threshold_changes_through_its_evaluation(
+    service: Service, tmp_path: Path
+) -> None:
+    """The fingerprint evaluation (once refused: "runs from bench/biometrics.py") writes a
+    report whose threshold, once approved, is the one a fingerprint search records."""
+    import io
+
+    from PIL import Image
+
+    from leds.biometrics.fingerprint.synth import impression_image
+
+    service.biometric_enrol(STEWARD, ADMIN, "fingerprint")
+    report = tmp_path / "fp-report"
+    run = service.biometric_evaluate(
+        STEWARD, ADMIN, report, modality="fingerprint", thresholds=(6.5,), gallery_persons=30
+    )
+    assert run.value.directory == report
+    assert (report / "report.html").exists()
+    with pytest.raises(LedsError, match="no figures at threshold 9"):
+        service.threshold_propose(
+            STEWARD, ADMIN, "fingerprint", 9.0, report, "tighter after review"
+        )
+    proposed = service.threshold_propose(
+        STEWARD, ADMIN, "fingerprint", 6.5, report, "more mates above the threshold"
+    ).value
+    service.threshold_decide(AUDITOR, OVERSIGHT, "fingerprint", proposed.version, approve=True)
+    buf = io.BytesIO()
+    Image.fromarray(impression_image(99, 1, 1)).save(buf, format="PNG")
+    listed = service.fingerprint_search(OPERATOR, CRIME, buf.getvalue(), list_length=3).value
+    assert listed.threshold_version == proposed.version
+    assert listed.threshold == pytest.approx(6.5)
+
+
 def test_erasing_a_record_takes_its_template_out_of_the_gallery(service: Service) -> None:
     from leds.store.schema import records
     from leds.store.tables_biometrics import biometric_templates as bt

@@ -129,3 +129,36 @@ def test_an_evaluation_shows_its_figures_and_plots(rich: Any, rich_client: TestC
     assert image.headers["content-type"] == "image/png"
     assert image.content.startswith(b"\x89PNG")
     assert int(image.headers["x-leds-audit-seq"]) > recorded_seq(page.text)
+
+
+def test_a_fingerprint_evaluation_through_the_api_is_shown(
+    rich: Any, rich_client: TestClient
+) -> None:
+    steward = rich.service.login(USERS["steward"][0], PASSWORD)
+    token = rich.service.create_token(steward, ADMIN, "fingerprint performance test").value
+    api = {"Authorization": f"Bearer {token}", **HEADERS["steward"]}
+    ran = rich_client.post(
+        "/api/v1/biometrics/evaluations",
+        json={"modality": "fingerprint", "gallery_persons": 100},
+        headers=api,
+    )
+    assert ran.status_code == 201, ran.text
+    data = ran.json()["data"]
+    assert data["modality"] == "fingerprint"
+    assert data["algorithm"].endswith("+mcc-lssr-1")  # the search's own name
+    twin = rich_client.get("/api/v1/biometrics/performance", headers=api).json()["data"]
+    fingerprint = twin["modalities"][1]
+    evaluation = fingerprint["evaluation"]
+    assert evaluation["report_sha256"] == data["report_sha256"]
+    assert (evaluation["probes"]["mated"], evaluation["probes"]["nonmated"]) == (50, 100)
+
+    sign_in(rich_client, "auditor")
+    page = rich_client.get("/biometrics/performance")
+    assert page.status_code == 200, page.text
+    section = page.text.split('id="fingerprint"', 1)[1]
+    assert "No fingerprint evaluation recorded yet" not in section
+    assert f"Evaluation {evaluation['evaluation_id']}," in section
+    assert "templates of 100 persons" in section
+    assert "synthetic prints" in section
+    assert 'aria-label="Fingerprint figures by sex"' in section
+    assert "(in force)" in section  # the shipped 8.0 was evaluated

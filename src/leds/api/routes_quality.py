@@ -70,10 +70,11 @@ def biometric_plot(call: ApiCall, evaluation_id: EvaluationId, name: PlotName) -
     "/biometrics/evaluations",
     tags=["biometrics"],
     status_code=201,
-    summary="Run a face evaluation (report under the data directory; recorded)",
+    summary="Run a face or fingerprint evaluation (report under the data directory; recorded)",
 )
 def biometric_evaluate(call: ApiCall, body: EvaluateIn) -> Item[EvaluatedOut]:
-    """Evaluate face 1:N on synthetic templates and record the report and its figures.
+    """Evaluate face 1:N (synthetic templates, exact search) or fingerprint 1:N (synthetic
+    prints, the fingerprint gallery's own search) and record the report and its figures.
     Policy: ``biometric_evaluate`` (data stewards for administration, auditors)."""
     result = call.service.biometric_evaluate(
         call.user, call.purpose(body), modality=body.modality, gallery_persons=body.gallery_persons

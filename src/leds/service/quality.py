@@ -43,8 +43,9 @@ HOW_TO_EVALUATE = {
         "with the command leds biometrics evaluate --out DIR."
     ),
     "fingerprint": (
-        "The fingerprint evaluation runs from bench/biometrics.py for now; its reports are "
-        "not recorded here yet."
+        "Run one with the command leds biometrics evaluate --modality fingerprint --out DIR "
+        "(synthetic prints through the gallery's own search; about a minute at the default "
+        "350 persons), or POST /api/v1/biometrics/evaluations with modality fingerprint."
     ),
 }
 
