@@ -117,6 +117,7 @@ def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
     from leds.biometrics.fingerprint import minutiae_synth
     from leds.biometrics.fingerprint.errors import GalleryError
     from leds.biometrics.fingerprint.gallery import FingerprintGallery
+    from leds.biometrics.thresholds import shipped_defaults
 
     work = Path(args.fp_work) / f"fp-{size}"
     stamp = work / "bench.json"
@@ -223,6 +224,7 @@ def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
     thr = round(float(non.max()) + 0.01, 2) if len(non) else 10.0
     mated_score = np.array(mated_top)
     hit1_at_thr = float(np.mean((r == 0) & (mated_score >= thr)))
+    shipped = shipped_defaults()["fingerprint"]
     return {
         "gallery": len(gal),
         "reused_gallery": built is not None,
@@ -254,6 +256,9 @@ def bench_fingerprint(size: int, args: argparse.Namespace) -> dict[str, Any]:
         "FPIR_at_threshold": f"0/{len(non)}",
         "FPIR_at_10": f"{int((non >= 10).sum())}/{len(non)}",
         "FNIR_at_threshold": round(1 - hit1_at_thr, 4),
+        "shipped_threshold": shipped,
+        "FPIR_at_shipped": f"{int((non >= shipped).sum())}/{len(non)}",
+        "FNIR_at_shipped": round(1 - float(np.mean((r == 0) & (mated_score >= shipped))), 4),
     }
 
 

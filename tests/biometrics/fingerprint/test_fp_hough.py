@@ -67,3 +67,54 @@ def test_rigid_copy_votes_in_one_pose_cell(tmp_path: Path) -> None:
     assert after[7] > 3 * np.sort(after)[-2], np.sort(after)[-3:]
     gal.remove([7])
     assert gal.prefilter(probe)[7] == 0.0
+
+
+def _reference_vote(gal: FingerprintGallery, probe: Template) -> np.ndarray:
+    """The pose vote written plainly: every collision's two cells, exact sums in a dict."""
+    from leds.biometrics.fingerprint import gallery as g
+
+    row, pc, w, _m = gal.collisions(mcc.template_keys(probe))
+    geo = np.load(gal.path / "cylinders.npy")
+    _keys, where = mcc.template_keys_at(probe)
+    sums: dict[tuple[int, int, int], float] = {}
+    cells = []
+    for r, p, wt in zip(row, pc, w.astype(np.float32), strict=True):
+        rot = float(np.mod(where[p, 2] - geo["theta"][r], 2 * np.pi))
+        c, s = np.cos(rot), np.sin(rot)
+        tx = where[p, 0] - (c * geo["x"][r] - s * geo["y"][r])
+        ty = where[p, 1] - (s * geo["x"][r] + c * geo["y"][r])
+        mine = []
+        for grid, off in enumerate((0.0, 0.5)):
+            rb = int(rot * g.ROT_BINS / (2 * np.pi) + off) % g.ROT_BINS
+            bx = min(max(int(tx / g.TRANS_CELL + off + g.TRANS_BINS // 2), 0), g.TRANS_BINS - 1)
+            by = min(max(int(ty / g.TRANS_CELL + off + g.TRANS_BINS // 2), 0), g.TRANS_BINS - 1)
+            key = (int(geo["slot"][r]), grid, (rb * g.TRANS_BINS + bx) * g.TRANS_BINS + by)
+            sums[key] = sums.get(key, 0.0) + float(wt)
+            mine.append(key)
+        cells.append(mine)
+    votes = np.zeros(len(gal))
+    for mine in cells:
+        slot = mine[0][0]
+        votes[slot] = max(votes[slot], *(sums[k] for k in mine))
+    return votes
+
+
+def test_vote_is_exact_and_independent_of_threads(gallery: FingerprintGallery) -> None:
+    """Every (template, pose cell) has its own sum (a shared table of hashed sums let
+    unrelated templates borrow votes), whatever the number of threads."""
+    import numba
+
+    for f in (3, 77):
+        probe = minutiae_synth.impression_minutiae(SEED, f, 1, 0.6)
+        want = _reference_vote(gallery, probe)
+        assert int(np.argmax(want)) == f
+        got = gallery.prefilter(probe)
+        # float32 sums in one order, float64 in the reference: equal to rounding
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+        threads = numba.get_num_threads()
+        try:
+            numba.set_num_threads(1)
+            single = gallery.prefilter(probe)
+        finally:
+            numba.set_num_threads(threads)
+        assert np.array_equal(single, got)

@@ -64,7 +64,6 @@ GEO_DTYPE = np.dtype([("slot", "<i4"), ("x", "<f4"), ("y", "<f4"), ("theta", "<f
 ROT_BINS = 12
 TRANS_CELL = 40.0  # px
 TRANS_BINS = 24
-HASH_BITS = 22  # 4,194,304 hashed (slot, cell) sums a search and grid
 MAX_BUCKET_FRACTION = 0.002
 MAX_COLLISIONS = 3_000_000  # collisions a search examines at most (rarest buckets first)
 DEFAULT_SHORTLIST = 5000  # templates re-ranked by MCC LSS-R (about 0.11 ms of CPU each)
@@ -365,7 +364,8 @@ class FingerprintGallery:
         ``TRANS_BINS``^2 cells of ``TRANS_CELL`` px, two grids offset by half a cell). A
         mate's true collisions agree on one pose even when they are few (large elastic
         distortion breaks most cylinders); chance collisions scatter over the cells. The
-        vote is compiled (``_vote.pose_vote``; hashed (slot, cell) sums, ``2^HASH_BITS``).
+        vote is compiled (``_vote.pose_vote``: exact (slot, cell) sums, slot ranges on
+        numba's threads).
         """
         rows_s = self._slot_rows()
         n = len(rows_s)
@@ -377,7 +377,7 @@ class FingerprintGallery:
         groups, _m = self._buckets(pk, bucket_fraction, max_entries)
         votes: npt.NDArray[np.float64] = _vote.pose_vote(
             groups, pwhere, n, rot_bins=ROT_BINS, trans_bins=TRANS_BINS,
-            trans_cell=TRANS_CELL, hash_bits=HASH_BITS,
+            trans_cell=TRANS_CELL,
         )  # fmt: skip
         votes[rows_s["removed"] != 0] = 0.0
         return votes
