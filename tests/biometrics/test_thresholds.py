@@ -68,7 +68,7 @@ def test_shipped_defaults_are_version_0(store: Store) -> None:
         with pytest.raises(th.ThresholdError, match="unknown modality"):
             th.in_force(conn, "iris")
     assert (face.version, face.threshold, face.algorithm) == (0, 0.82, "*")
-    assert (fp.version, fp.threshold) == (0, 8.0)  # MCC LSS-R x 100
+    assert (fp.version, fp.threshold) == (0, 9.5)  # MCC LSS-R x 100
 
 
 def test_a_proposal_needs_an_intact_report_at_that_threshold(
