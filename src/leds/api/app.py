@@ -276,6 +276,9 @@ def serve(
     signing key made once, first)."""
     import uvicorn
 
+    from leds.biometrics.fingerprint.gallery import warm_up
+
+    warm_up()  # compile the fingerprint search's kernels before the first request waits
     options: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -474,6 +474,22 @@ class FingerprintGallery:
             key_tmp.unlink()
 
 
+def warm_up() -> None:
+    """Compile the search's numba kernels (or load them from numba's cache beside the
+    modules) by searching a gallery of three synthetic prints in a temporary directory, so
+    that the first real search does not wait for the compiler (~10 s once per checkout).
+    No personal data: the prints come from the synthetic generator."""
+    import tempfile
+
+    from leds.biometrics.fingerprint import minutiae_synth
+
+    with tempfile.TemporaryDirectory(prefix="leds-fp-warm-") as work:
+        gallery = FingerprintGallery(work)
+        gallery.enrol(minutiae_synth.impression_minutiae(0, f, 0) for f in range(3))
+        gallery.rebuild()
+        gallery.search(minutiae_synth.impression_minutiae(0, 0, 1), candidates=3)
+
+
 def _params() -> dict[str, Any]:
     """The MCC/LSH parameters a gallery's keys depend on (recorded in ``meta.json``)."""
     return {
