@@ -504,7 +504,7 @@ class EvaluationSet:
     comparisons: list[Comparison]
     enrol_attempts: Counter[Group]
     enrol_failures: Counter[Group]
-    gallery_size: int
+    gallery_size: int | None  # None: not known (a matcher's own search results)
     parameters: dict[str, Any]
 
 

@@ -16,7 +16,8 @@ import csv
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -423,38 +424,6 @@ SYNTHETIC_NOTE = (
 )
 
 
-def _evaluate_and_write(
-    directory: Path,
-    searches: Iterable[Search],
-    *,
-    modality: str,
-    algorithm: str,
-    list_length: int,
-    thresholds: Sequence[float],
-    comparisons: Iterable[Comparison] = (),
-    enrol_attempts: Mapping[Any, int] | None = None,
-    enrol_failures: Mapping[Any, int] | None = None,
-    gallery_size: int | None = None,
-    parameters: Mapping[str, Any] | None = None,
-    notes: Sequence[str] = (),
-) -> ReportManifest:
-    """Evaluate searches (and 1:1 comparisons) and write the report: what every run shares."""
-    ev = evaluate(
-        searches,
-        modality=modality,
-        algorithm=algorithm,
-        list_length=list_length,
-        thresholds=thresholds,
-        comparisons=comparisons,
-        enrol_attempts=enrol_attempts,
-        enrol_failures=enrol_failures,
-        gallery_size=gallery_size,
-        parameters=parameters,
-    )
-    ev.notes.extend(notes)
-    return write_report(ev, directory)
-
-
 def _write_set(
     directory: Path,
     data: EvaluationSet,
@@ -463,10 +432,10 @@ def _write_set(
     algorithm: str,
     list_length: int,
     thresholds: Sequence[float],
-    notes: Sequence[str],
+    notes: Sequence[str] = (),
 ) -> ReportManifest:
-    return _evaluate_and_write(
-        directory,
+    """Evaluate a set's searches (and 1:1 comparisons) and write the report: every run."""
+    ev = evaluate(
         data.searches,
         modality=modality,
         algorithm=algorithm,
@@ -477,8 +446,9 @@ def _write_set(
         enrol_failures=data.enrol_failures,
         gallery_size=data.gallery_size,
         parameters=data.parameters,
-        notes=notes,
     )
+    ev.notes.extend(notes)
+    return write_report(ev, directory)
 
 
 def run_face_evaluation(
@@ -592,16 +562,19 @@ def run_fingerprint_evaluation(
     items = list(searches)
     if not items:
         raise EvaluationError("no fingerprint searches given")
-    return _evaluate_and_write(
-        directory,
+    data = EvaluationSet(
         items,
+        list(comparisons),
+        Counter(enrol_attempts or {}),
+        Counter(enrol_failures or {}),
+        gallery_size,
+        dict(parameters or {}),
+    )
+    return _write_set(
+        directory,
+        data,
         modality="fingerprint",
         algorithm=algorithm,
         list_length=list_length,
         thresholds=thresholds,
-        comparisons=comparisons,
-        enrol_attempts=enrol_attempts,
-        enrol_failures=enrol_failures,
-        gallery_size=gallery_size,
-        parameters=parameters,
     )
